@@ -1,0 +1,24 @@
+"""Command modules of the `adledger` CLI, one per area.
+
+Each module exposes `register(app, bench_app)` and keeps its imports lazy (inside command bodies).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+#: command modules, in the order their commands appear in `adledger --help`
+MODULES = ("pipeline", "simulate", "analytics", "collect", "optimize")
+
+
+def register_all(app: typer.Typer, bench_app: typer.Typer) -> None:
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"adledger.commands.{name}")
+        except ModuleNotFoundError as exc:  # an area not built yet
+            if exc.name == f"adledger.commands.{name}":
+                continue
+            raise
+        module.register(app, bench_app)

@@ -1,0 +1,44 @@
+"""Where adledger keeps its files, and the one environment switch.
+
+`ADLEDGER_ENV` (local | ci | prod) picks the dbt target and the dlt destination; everything else is
+derived here so no module reads `os.environ` on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("local", "ci", "prod")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    warehouse: Path
+    published: Path
+    exports_dir: Path
+    dbt_target: str
+
+    @property
+    def report(self) -> Path:
+        return self.data_dir / "report.html"
+
+
+def settings() -> Settings:
+    """Settings read from the environment at call time (tests change it per test)."""
+    env = os.environ.get("ADLEDGER_ENV", "ci" if os.environ.get("CI") == "true" else "local")
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"ADLEDGER_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    data_dir = Path(os.environ.get("ADLEDGER_DATA_DIR", "data")).absolute()
+    warehouse = Path(os.environ.get("ADLEDGER_WAREHOUSE", data_dir / "warehouse.duckdb")).absolute()
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        warehouse=warehouse,
+        published=data_dir / "published.duckdb",
+        exports_dir=data_dir / "exports",
+        dbt_target=os.environ.get("ADLEDGER_DBT_TARGET", "duckdb"),
+    )
