@@ -7,7 +7,8 @@ call these functions so that the same visitor gets the same pseudonym whichever 
   enumerating the 2^32 IPv4 addresses, and returns the truncated network as a coarse, non-identifying
   location: /24 for IPv4 and /48 for IPv6, the truncation Google Analytics applies for IP anonymization
   and the usual size of a customer site prefix (RFC 6177).
-- `hash_email` is a salted SHA-256 (FIPS 180-4) of the normalised (trimmed, lower-cased) address.
+- `hash_email` is a salted SHA-256 (FIPS 180-4) of the normalised (trimmed, lower-cased) address, the
+  salt and the address joined by ``:`` (the form SQL engines compute as ``sha256(salt || ':' || email)``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,6 @@ def ip_prefix(ip: str) -> str:
 
 
 def hash_email(email: str, salt: bytes | str) -> str:
-    """Hex SHA-256 of `salt` followed by the e-mail address trimmed and lower-cased (UTF-8)."""
+    """Hex SHA-256 of ``salt + ":" + address`` with the address trimmed and lower-cased (UTF-8)."""
     normalised = email.strip().lower().encode("utf-8")
-    return hashlib.sha256(_as_bytes(salt) + normalised).hexdigest()
+    return hashlib.sha256(_as_bytes(salt) + b":" + normalised).hexdigest()
