@@ -21,6 +21,7 @@ class Settings:
     published: Path
     exports_dir: Path
     dbt_target: str
+    dbt_project_dir: Path
 
     @property
     def report(self) -> Path:
@@ -41,4 +42,16 @@ def settings() -> Settings:
         published=data_dir / "published.duckdb",
         exports_dir=data_dir / "exports",
         dbt_target=os.environ.get("ADLEDGER_DBT_TARGET", "duckdb"),
+        dbt_project_dir=Path(os.environ.get("ADLEDGER_DBT_PROJECT_DIR", "") or _find_dbt_project()).absolute(),
+    )
+
+
+def _find_dbt_project() -> Path:
+    """`dbt_project/` of the checkout this package runs from (editable install), else of the working directory."""
+    for start in (Path(__file__).resolve().parent, Path.cwd()):
+        for folder in (start, *start.parents):
+            if (folder / "dbt_project" / "dbt_project.yml").is_file():
+                return folder / "dbt_project"
+    raise FileNotFoundError(
+        "cannot find dbt_project/dbt_project.yml: run adledger from its checkout or set ADLEDGER_DBT_PROJECT_DIR"
     )

@@ -1,0 +1,182 @@
+"""The demo and `adledger materialize`: run the Dagster code location in this process and summarize the run.
+
+`run_demo` simulates a world (reused when the same world already exists), points the dlt sources at it,
+materializes every asset with every check, and reads the headline numbers back from the marts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from adledger.config import settings
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    assets: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    checks: list[tuple[str, str, bool]] = field(default_factory=list)  # (asset, check, passed)
+    channels: list[dict[str, Any]] = field(default_factory=list)
+    world: Path | None = None
+
+    @property
+    def checks_failed(self) -> list[tuple[str, str, bool]]:
+        return [c for c in self.checks if not c[2]]
+
+    def print(self, console: Console) -> None:
+        if self.channels:
+            table = Table(title="Sessions and conversions by channel (marts.mart_channel_daily)")
+            for col in ("channel", "sessions", "conversions", "revenue", "conversion rate"):
+                table.add_column(col, justify="left" if col == "channel" else "right")
+            for row in self.channels:
+                rate = row["conversions"] / row["sessions"] if row["sessions"] else 0.0
+                table.add_row(row["channel"], f"{row['sessions']:,}", f"{row['conversions']:,}",
+                              f"{row['revenue']:,.2f}", f"{rate:.2%}")
+            total_s = sum(r["sessions"] for r in self.channels)
+            total_c = sum(r["conversions"] for r in self.channels)
+            total_r = sum(r["revenue"] for r in self.channels)
+            table.add_row("[bold]total", f"[bold]{total_s:,}", f"[bold]{total_c:,}", f"[bold]{total_r:,.2f}",
+                          f"[bold]{(total_c / total_s if total_s else 0):.2%}")
+            console.print(table)
+        passed = len(self.checks) - len(self.checks_failed)
+        console.print(f"assets materialized: {len(self.assets)}   checks: {passed} passed, "
+                      f"{len(self.checks_failed)} failed")
+        for asset, check, _ in self.checks_failed:
+            console.print(f"[red]failed check[/] {check} on {asset}")
+        for step in self.failed_steps:
+            console.print(f"[red]failed step[/] {step}")
+        if self.success:
+            console.print(f"[green]ok[/] warehouse: {settings().warehouse}")
+
+
+def ensure_local_secrets() -> None:
+    """Give the demo its hashing secrets: from env or .dlt/secrets.toml, else create random ones in .dlt/."""
+    import dlt
+
+    if dlt.secrets.get("sources.email_salt") and dlt.secrets.get("sources.ip_hash_key"):
+        return
+    path = Path(".dlt") / "secrets.toml"
+    path.parent.mkdir(exist_ok=True)
+    text = path.read_text() if path.exists() else ""
+    if "[sources]" in text:
+        raise RuntimeError(f"{path} has a [sources] section without email_salt and ip_hash_key: add both")
+    with path.open("a") as fh:
+        fh.write(
+            "\n# created by `adledger demo`: secrets that pseudonymise e-mails and IPs (keep them, keep them secret)\n"
+            f"[sources]\nemail_salt = \"{secrets.token_hex(16)}\"\nip_hash_key = \"{secrets.token_hex(32)}\"\n"
+        )
+    os.chmod(path, 0o600)
+    dlt.secrets.get("sources.email_salt")  # fail early if dlt cannot read what we wrote
+
+
+def _progress_logger(console: Console):
+    import dagster as dg
+
+    class _Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            meta = getattr(record, "dagster_meta", None) or {}
+            event = meta.get("dagster_event")
+            if event is None:
+                return
+            kind = event.event_type_value
+            step = event.step_key or ""
+            if kind == "STEP_START":
+                console.print(f"[dim]▶[/] {step}")
+            elif kind == "STEP_SUCCESS":
+                console.print(f"[green]✓[/] {step}")
+            elif kind == "STEP_FAILURE":
+                console.print(f"[red]✗ {step}[/]: {event.step_failure_data.error.message.strip()[:500]}")
+            elif kind == "ASSET_CHECK_EVALUATION":
+                data = event.event_specific_data
+                mark = "[green]✓[/]" if data.passed else "[red]✗[/]"
+                console.print(f"  {mark} check {data.check_name} on {data.asset_key.to_user_string()}")
+
+    @dg.logger
+    def rich_progress(_init_context):
+        log = logging.getLogger("adledger.run")
+        log.handlers = [_Handler()]
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        return log
+
+    return rich_progress
+
+
+def materialize(select: str | None = None, console: Console | None = None) -> RunSummary:
+    """Materialize `select` (a Dagster asset selection string; default every asset) with its checks, in-process."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs as load_defs
+
+    console = console or Console(stderr=True)
+    with console.status("loading the Dagster code location ..."):
+        defs = load_defs()
+    job = defs.resolve_implicit_global_asset_job_def()
+    graph = defs.resolve_asset_graph()
+    selection = dg.AssetSelection.from_string(select) if select else dg.AssetSelection.all()
+    keys = selection.resolve(graph)
+    if not keys:
+        raise ValueError(f"the selection {select!r} matches no asset")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    job = job.with_logger_defs({"rich_progress": _progress_logger(console)})
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=list(keys),  # the checks of the selected assets run with them
+        raise_on_error=False,
+        run_config={"loggers": {"rich_progress": {}}},
+    )
+    summary = RunSummary(success=result.success)
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            summary.assets.append(event.asset_key.to_user_string())
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            summary.checks.append((data.asset_key.to_user_string(), data.check_name, data.passed))
+        elif event.event_type_value == "STEP_FAILURE":
+            summary.failed_steps.append(event.step_key or "?")
+    summary.success = result.success and not summary.checks_failed
+    return summary
+
+
+def channel_summary() -> list[dict[str, Any]]:
+    """Totals per channel from `marts.mart_channel_daily` (what the demo prints)."""
+    import duckdb
+
+    with duckdb.connect(str(settings().warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select channel, sum(sessions), sum(conversions), sum(revenue) from marts.mart_channel_daily "
+            "group by channel order by sum(sessions) desc, channel"
+        ).fetchall()
+    return [{"channel": c, "sessions": int(s), "conversions": int(v), "revenue": float(r)} for c, s, v, r in rows]
+
+
+def run_demo(days: int = 90, seed: int = 7, scale: float = 1.0, console: Console | None = None) -> RunSummary:
+    """Simulate (or reuse) the world `days`/`seed`/`scale`, load it, build every asset, and summarize."""
+    from adledger.simulator import simulate
+
+    console = console or Console(stderr=True)
+    cfg = settings()
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    world = cfg.data_dir / "world"
+    with console.status(f"simulating {days} days (seed {seed}, scale {scale}) ..."):
+        manifest = simulate(world, days=days, seed=seed, scale=scale)
+    console.print(f"world: {world} ({manifest})")
+    ensure_local_secrets()
+    os.environ["SOURCES__TRACKER__PATH"] = str(world / "tracker")
+    summary = materialize(console=console)
+    summary.world = world
+    if summary.success or Path(cfg.warehouse).exists():
+        try:
+            summary.channels = channel_summary()
+        except Exception:  # the marts were never built: the failure above says why
+            summary.channels = []
+    return summary

@@ -1,0 +1,20 @@
+"""Every dbt model, seed and test as Dagster assets and asset checks (`dbt build`)."""
+
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from dagster_project.lib.dbt_project import dbt_project
+from dagster_project.lib.env import WAREHOUSE_WRITER_POOL
+from dagster_project.lib.keys import DbtTranslator
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=DbtTranslator(),
+    name="dbt_models",
+    pool=WAREHOUSE_WRITER_POOL,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,6 @@
+"""One blocking asset check per Great Expectations suite in `expectations/suites/`."""
+
+from dagster_project.lib.quality import gx_asset_check
+from expectations.suites import SUITES
+
+gx_checks = [gx_asset_check(spec) for spec in SUITES.values()]

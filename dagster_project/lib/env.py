@@ -1,0 +1,25 @@
+"""The one environment switch (`ADLEDGER_ENV`: local | ci | prod) and what it decides.
+
+Asset bodies never read `os.environ`; they ask this module. dbt runs as a subprocess and reads its profile from the
+environment, so `dbt_environment()` is what the dbt resource exports.
+"""
+
+from __future__ import annotations
+
+import os
+
+from adledger.config import Settings, settings
+
+#: the concurrency pool every step that writes the warehouse file joins (DuckDB allows one writer process)
+WAREHOUSE_WRITER_POOL = "warehouse_writer"
+
+
+def current() -> Settings:
+    return settings()
+
+
+def export_dbt_environment(cfg: Settings | None = None) -> None:
+    """Make the dbt profile (`dbt_project/profiles.yml`) point at this environment's warehouse."""
+    cfg = cfg or settings()
+    os.environ["ADLEDGER_WAREHOUSE"] = str(cfg.warehouse)
+    os.environ["ADLEDGER_DBT_TARGET"] = cfg.dbt_target

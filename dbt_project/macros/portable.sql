@@ -1,0 +1,44 @@
+{#- Small cross-database helpers (DuckDB default, PostgreSQL) for what dbt's own cross-database macros lack. -#}
+
+{#- Case-insensitive regular-expression match. -#}
+{% macro regexp_imatch(value, pattern) -%}
+    {{ return(adapter.dispatch('regexp_imatch', 'adledger')(value, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_imatch(value, pattern) -%}
+    regexp_matches({{ value }}, {{ pattern }}, 'i')
+{%- endmacro %}
+
+{% macro postgres__regexp_imatch(value, pattern) -%}
+    ({{ value }} ~* {{ pattern }})
+{%- endmacro %}
+
+{#- The UTC calendar day of a timestamp with time zone. -#}
+{% macro utc_date(ts) -%}
+    cast(({{ ts }} at time zone 'UTC') as date)
+{%- endmacro %}
+
+{#- A stable text key from several columns (md5 of the values joined by '|', NULL as ''). -#}
+{% macro surrogate_key(columns) -%}
+    md5({%- for column in columns -%}
+        coalesce(cast({{ column }} as {{ dbt.type_string() }}), '') {%- if not loop.last %} || '|' || {% endif -%}
+    {%- endfor -%})
+{%- endmacro %}
+
+{#- The host of an http(s) URL, or NULL. -#}
+{% macro url_host(url) -%}
+    {{ return(adapter.dispatch('url_host', 'adledger')(url)) }}
+{%- endmacro %}
+
+{% macro default__url_host(url) -%}
+    nullif(regexp_extract({{ url }}, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]+)', 1), '')
+{%- endmacro %}
+
+{% macro postgres__url_host(url) -%}
+    substring({{ url }} from '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]+)')
+{%- endmacro %}
+
+{#- Equality that treats two NULLs as equal (portable `is not distinct from`). -#}
+{% macro null_safe_equal(left, right) -%}
+    ({{ left }} is not distinct from {{ right }})
+{%- endmacro %}

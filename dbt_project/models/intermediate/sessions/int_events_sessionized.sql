@@ -1,0 +1,75 @@
+{#- Assigns every page and track event to a session: a visitor's events with no gap longer than
+    `session_timeout_minutes` (default 30, the common web-analytics definition). -#}
+with events as (
+
+    select * from {{ ref('stg_tracker__events') }}
+    where event_type in ('page', 'track') and anonymous_id is not null
+
+),
+
+gaps as (
+
+    select
+        *,
+        lag(event_at) over (partition by anonymous_id order by event_at, message_id) as previous_event_at
+    from events
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when previous_event_at is null then 1
+            when {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
+                 > {{ var('session_timeout_minutes') }} * 60 then 1
+            else 0
+        end as is_session_start
+    from gaps
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(is_session_start) over (
+            partition by anonymous_id order by event_at, message_id rows between unbounded preceding and current row
+        ) as session_number
+    from flagged
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['anonymous_id', 'session_number']) }} as session_id,
+        session_number,
+        message_id,
+        anonymous_id,
+        user_id,
+        event_type,
+        event_name,
+        event_at,
+        event_date,
+        is_session_start = 1 as is_session_start,
+        page_url,
+        page_referrer,
+        referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_content,
+        utm_term,
+        click_id_type,
+        click_id,
+        is_conversion,
+        order_id,
+        revenue,
+        currency
+    from numbered
+
+)
+
+select * from final

@@ -1,0 +1,103 @@
+{#- One row per session with the channel of its landing event, from the editable `channel_rules` seed:
+    the lowest-priority rule whose every non-empty pattern matches wins. -#}
+with events as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('channel_rules') }}
+
+),
+
+landings as (
+
+    select * from events where is_session_start
+
+),
+
+signatures as (
+
+    {#- classify each distinct landing signature once, not each session -#}
+    select distinct click_id_type, utm_medium, utm_source, referrer_host from landings
+
+),
+
+matches as (
+
+    select
+        signatures.*,
+        rules.priority,
+        rules.channel
+    from signatures
+    inner join rules
+        on (rules.click_id_pattern is null
+            or (signatures.click_id_type is not null
+                and {{ regexp_imatch('signatures.click_id_type', 'rules.click_id_pattern') }}))
+        and (rules.utm_medium_pattern is null
+            or (signatures.utm_medium is not null
+                and {{ regexp_imatch('signatures.utm_medium', 'rules.utm_medium_pattern') }}))
+        and (rules.utm_source_pattern is null
+            or (signatures.utm_source is not null
+                and {{ regexp_imatch('signatures.utm_source', 'rules.utm_source_pattern') }}))
+        and (rules.referrer_host_pattern is null
+            or (signatures.referrer_host is not null
+                and {{ regexp_imatch('signatures.referrer_host', 'rules.referrer_host_pattern') }}))
+
+),
+
+classified as (
+
+    select click_id_type, utm_medium, utm_source, referrer_host, channel
+    from (
+        select
+            *,
+            row_number() over (
+                partition by click_id_type, utm_medium, utm_source, referrer_host order by priority
+            ) as rule_rank
+        from matches
+    ) as ranked
+    where rule_rank = 1
+
+),
+
+conversions as (
+
+    select
+        session_id,
+        count(distinct order_id) as conversions,
+        sum(revenue) as revenue
+    from events
+    where is_conversion
+    group by session_id
+
+),
+
+final as (
+
+    select
+        landings.session_id,
+        landings.anonymous_id,
+        landings.event_at as session_started_at,
+        landings.event_date as session_date,
+        classified.channel,
+        landings.utm_source,
+        landings.utm_medium,
+        landings.utm_campaign,
+        landings.click_id_type,
+        coalesce(conversions.conversions, 0) as conversions,
+        coalesce(conversions.revenue, 0) as revenue
+    from landings
+    inner join classified
+        on {{ null_safe_equal('landings.click_id_type', 'classified.click_id_type') }}
+        and {{ null_safe_equal('landings.utm_medium', 'classified.utm_medium') }}
+        and {{ null_safe_equal('landings.utm_source', 'classified.utm_source') }}
+        and {{ null_safe_equal('landings.referrer_host', 'classified.referrer_host') }}
+    left join conversions
+        on landings.session_id = conversions.session_id
+
+)
+
+select * from final

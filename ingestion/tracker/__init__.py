@@ -1,0 +1,111 @@
+"""Tracker logs: Segment/RudderStack-spec JSON lines (plain or gzip) from a directory or object-store prefix.
+
+Tables in `raw_tracker`:
+
+* `events` — one row per distinct `messageId` (first one wins: `insert-only` merge), PII hashed at the door
+  (`email_hash`, `ip_hash`, `ip_prefix`), consent flags, UTM and click ids parsed from `context.page.url`.
+* `quarantined_rows` — every line that failed parsing or the event contract, with `file`, `line`, `reason`, `raw`
+  (dbt exposes them as `quality.quarantined_rows`).
+* `files` — per file read: lines read, valid rows, quarantined rows (lines read = valid + quarantined).
+
+Files are picked up incrementally on their modification date, so a file that grows (the collector's current hour)
+is read again; its already-loaded events are not duplicated because `events` merges on `message_id`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Iterator, List
+
+import dlt
+import pyarrow as pa
+from dlt.common.storages.fsspec_filesystem import FileItem, FileItemDict
+from dlt.sources.filesystem import filesystem
+
+from ingestion.tracker.parse import TrackerParser
+
+EVENTS_KEY = "message_id"
+
+
+@dlt.source(name="tracker", max_table_nesting=0)
+def tracker(
+    path: str = dlt.config.value,
+    file_glob: str = "**/*.jsonl*",
+    email_salt: str = dlt.secrets.value,
+    ip_hash_key: str = dlt.secrets.value,
+    files_per_batch: int = 200,
+):
+    """Tracker events from JSON-lines files under `path` (a local directory or an fsspec URL).
+
+    Args:
+        path: directory or bucket prefix holding the files (`SOURCES__TRACKER__PATH`).
+        file_glob: which files to read, relative to `path`.
+        email_salt: salt for the SHA-256 of e-mail addresses (secret, `SOURCES__EMAIL_SALT`).
+        ip_hash_key: key for the hash of IP addresses (secret, `SOURCES__IP_HASH_KEY`).
+        files_per_batch: files parsed in one DuckDB pass.
+    """
+    listing = filesystem(
+        bucket_url=path,
+        file_glob=file_glob,
+        files_per_page=files_per_batch,
+        incremental=dlt.sources.incremental("modification_date"),
+    )
+    return listing | events(email_salt=email_salt, ip_hash_key=ip_hash_key)
+
+
+@dlt.transformer(
+    name="events",
+    primary_key=EVENTS_KEY,
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    schema_contract={"columns": "evolve", "data_type": "freeze"},
+)
+def events(files: List[FileItem], email_salt: str, ip_hash_key: str) -> Iterator[object]:
+    """Parse a page of listed files into events, quarantined rows and per-file line counts."""
+    parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key)
+    try:
+        with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp:
+            local = [_local_copy(FileItemDict(item), Path(tmp)) for item in files]
+            load_id = dlt.current.load_package_state()["load_id"]
+            batch = parser.parse(local, names=[item["relative_path"] for item in files], load_id=load_id)
+    finally:
+        parser.close()
+    yield batch.events
+    if batch.quarantined.num_rows:
+        yield dlt.mark.with_hints(
+            batch.quarantined,
+            dlt.mark.make_hints(
+                table_name="quarantined_rows",
+                primary_key=["file", "line"],
+                write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            ),
+            create_table_variant=True,
+        )
+    modified = {item["relative_path"]: item["modification_date"] for item in files}
+    yield dlt.mark.with_hints(
+        pa.table(
+            {
+                "file": [f.file for f in batch.files],
+                "modification_date": pa.array([modified[f.file] for f in batch.files], pa.timestamp("us", "UTC")),
+                "lines_read": pa.array([f.lines_read for f in batch.files], pa.int64()),
+                "rows_valid": pa.array([f.rows_valid for f in batch.files], pa.int64()),
+                "rows_quarantined": pa.array([f.rows_quarantined for f in batch.files], pa.int64()),
+                "_load_id": pa.array([load_id] * len(batch.files), pa.string()),
+            }
+        ),
+        dlt.mark.make_hints(
+            table_name="files",
+            primary_key="file",
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        ),
+        create_table_variant=True,
+    )
+
+
+def _local_copy(item: FileItemDict, tmp: Path) -> str:
+    """A local path DuckDB can read: the file itself when local, else a downloaded copy."""
+    if item["file_url"].startswith("file://"):
+        return item.local_file_path
+    target = tmp / item["relative_path"].replace("/", "__")
+    target.write_bytes(item.read_bytes())
+    return str(target)

@@ -1,0 +1,322 @@
+"""Turn Segment-spec JSON-lines files into typed event rows and quarantined rows, in DuckDB.
+
+Two paths produce identical rows:
+
+* fast path: DuckDB `read_json` with a fixed column spec over a batch of files, then the contract check in SQL.
+  It is taken when every line of every file parses and passes the contract.
+* exact path: each line is read as text with its line number (`read_csv` on a delimiter JSON never contains
+  unescaped, `WITH ORDINALITY`), parsed with `json_transform`, and every line that fails parsing or the contract is
+  quarantined with its file, line and reason. Lines that are not valid UTF-8 are caught by DuckDB's reject table and
+  quarantined too. Files whose fast path fails are re-read this way.
+
+Either way: lines read = valid rows + quarantined rows, per file (reported in `FileStats`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import hashlib
+import json
+from typing import Sequence
+
+import duckdb
+import pyarrow as pa
+
+#: click ids read from the landing URL (`context.page.url`), in the order they are checked for `click_id_type`
+CLICK_IDS = ("gclid", "gbraid", "wbraid", "dclid", "msclkid", "fbclid", "ttclid", "li_fat_id", "irclickid", "sccid")
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+EVENT_TYPES = ("page", "track", "identify", "screen", "alias", "group")
+
+#: the shape read from each line (unknown fields are ignored; `properties`, `traits` and consent stay JSON)
+_CONTEXT = {
+    "page": {"url": "VARCHAR", "path": "VARCHAR", "referrer": "VARCHAR", "title": "VARCHAR"},
+    "campaign": {k: "VARCHAR" for k in ("source", "medium", "name", "content", "term")},
+    "ip": "VARCHAR",
+    "ip_hash": "VARCHAR",
+    "ip_prefix": "VARCHAR",
+    "userAgent": "VARCHAR",
+    "consent": {"categoryPreferences": "JSON"},
+    "device": {"id": "VARCHAR"},
+    "locale": "VARCHAR",
+    "timezone": "VARCHAR",
+}
+_TOP = ("type", "messageId", "timestamp", "receivedAt", "sentAt", "anonymousId", "userId", "event", "name")
+
+
+def _duck_type(spec: object) -> str:
+    if isinstance(spec, dict):
+        return "STRUCT(" + ", ".join(f'"{k}" {_duck_type(v)}' for k, v in spec.items()) + ")"
+    return str(spec)
+
+
+EVENT_SHAPE: dict[str, object] = {**{k: "VARCHAR" for k in _TOP}, "properties": "JSON", "traits": "JSON",
+                                  "context": _CONTEXT}
+#: for `json_transform` (exact path)
+EVENT_STRUCT = json.dumps(EVENT_SHAPE)
+#: for `read_json(columns=...)` (fast path)
+READ_JSON_COLUMNS = "{" + ", ".join(f"\"{k}\": '{_duck_type(v)}'" for k, v in EVENT_SHAPE.items()) + "}"
+
+
+@dataclass(frozen=True)
+class FileStats:
+    file: str
+    lines_read: int
+    rows_valid: int
+    rows_quarantined: int
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    events: pa.Table
+    quarantined: pa.Table
+    files: list[FileStats]
+
+
+def _url_param(key: str) -> str:
+    """Value of query parameter `key` in `_query` ('&' + the URL's query string), URL-decoded, or NULL."""
+    return f"case when contains(_query, '&{key}=') then nullif(url_decode(split_part(split_part(_query, '&{key}=', 2), '&', 1)), '') end"
+
+
+def _reason_sql() -> str:
+    """The first contract rule a parsed row breaks, or NULL."""
+    types = ", ".join(f"'{t}'" for t in EVENT_TYPES)
+    return f"""
+    case
+      when j.messageId is null or j.messageId = '' then 'missing field: messageId'
+      when j.type is null then 'missing field: type'
+      when j.type not in ({types}) then 'unknown value in field: type'
+      when j.timestamp is null then 'missing field: timestamp'
+      when try_cast(j.timestamp as timestamptz) is null then 'invalid timestamp in field: timestamp'
+      when coalesce(j.anonymousId, j.userId) is null then 'missing field: anonymousId or userId'
+      when j.type = 'track' and (j.event is null or j.event = '') then 'missing field: event'
+      when j.properties is not null and json_type(j.properties) <> 'OBJECT' then 'not an object: properties'
+      when j.event = 'Order Completed' and (j.properties->>'$.order_id') is null
+        then 'missing field: properties.order_id'
+      when j.event = 'Order Completed' and try_cast(j.properties->>'$.revenue' as decimal(18, 4)) is null
+        then 'invalid number in field: properties.revenue'
+      when j.event = 'Order Completed' and try_cast(j.properties->>'$.revenue' as decimal(18, 4)) < 0
+        then 'negative value in field: properties.revenue'
+      else null
+    end"""
+
+
+def _ip_prefix_sql(ip: str) -> str:
+    """Truncated network of an address: /24 for IPv4, /48 for IPv6 (for fraud rules without the address)."""
+    return f"""
+    case
+      when {ip} is null then null
+      when regexp_matches({ip}, '^\\d{{1,3}}\\.\\d{{1,3}}\\.\\d{{1,3}}\\.\\d{{1,3}}$')
+        then regexp_extract({ip}, '^(\\d+\\.\\d+\\.\\d+)\\.', 1) || '.0/24'
+      when contains({ip}, ':') then lower(array_to_string(list_concat(
+          list_filter(string_split(split_part({ip}, '::', 1), ':'), lambda x: x <> ''), ['0', '0', '0'])[1:3], ':'))
+        || '::/48'
+      else null
+    end"""
+
+
+def _shape_sql(relation: str) -> str:
+    """SQL that turns parsed rows (`j` struct, `_file`, `_line`) into the raw event row, PII hashed."""
+    utm = ",\n      ".join(
+        f"coalesce(nullif(j.context.campaign.{k.removeprefix('utm_').replace('campaign', 'name')}, ''), "
+        f"{_url_param(k)}) as {k}"
+        for k in UTM_KEYS
+    )
+    clicks = ",\n      ".join(f"{_url_param(k)} as {k}" for k in CLICK_IDS)
+    click_type = " ".join(f"when {k} is not null then '{k}'" for k in CLICK_IDS)
+    return f"""
+    with parsed as (
+      select *, j.context.page.url as page_url,
+             json_extract_string(j.properties, ['$.order_id', '$.revenue', '$.currency', '$.experiment_id',
+                                                '$.variation_id']) as _props,
+             '&' || split_part(split_part(j.context.page.url, '#', 1), '?', 2) as _query
+      from {relation}
+    ), shaped as (
+      select
+        j.messageId as message_id,
+        j.type as event_type,
+        case when j.type = 'track' then j.event when j.type = 'page' then j.name end as event_name,
+        cast(j.timestamp as timestamptz) as event_at,
+        try_cast(j.receivedAt as timestamptz) as received_at,
+        nullif(j.anonymousId, '') as anonymous_id,
+        nullif(j.userId, '') as user_id,
+        j.context.device.id as device_id,
+        page_url,
+        j.context.page.path as page_path,
+        nullif(j.context.page.referrer, '') as page_referrer,
+        j.context.page.title as page_title,
+      {utm},
+      {clicks},
+        coalesce(j.context.ip_hash, sha256($ip_opad || unhex(sha256($ip_ipad || encode(j.context.ip))))) as ip_hash,
+        coalesce(j.context.ip_prefix, {_ip_prefix_sql("j.context.ip")}) as ip_prefix,
+        j.context.userAgent as user_agent,
+        try_cast(j.context.consent.categoryPreferences->>'$.advertising' as boolean) as consent_advertising,
+        try_cast(j.context.consent.categoryPreferences->>'$.analytics' as boolean) as consent_analytics,
+        case when nullif(trim(j.traits->>'$.email'), '') is not null
+             then sha256($email_salt || ':' || lower(trim(j.traits->>'$.email'))) end as email_hash,
+        j.context.locale as locale,
+        j.context.timezone as timezone,
+        _props[1] as order_id,
+        try_cast(_props[2] as decimal(18, 4)) as revenue,
+        upper(_props[3]) as currency,
+        _props[4] as experiment_id,
+        _props[5] as variation_id,
+        json_remove(json_remove(j.properties, '$.email'), '$.phone') as properties,
+        _file,
+        $load_id as _load_id
+      from parsed
+    )
+    select *, case {click_type} end as click_id_type from shaped
+    qualify row_number() over (partition by message_id order by received_at nulls last, _file, event_at) = 1
+    """
+
+
+def hmac_pads(key: str | bytes) -> tuple[bytes, bytes]:
+    """The inner and outer padded keys of HMAC-SHA256 (RFC 2104), so SQL can compute
+    `sha256(opad || unhex(sha256(ipad || message)))` — the same value as `adledger.privacy.hash_ip`."""
+    raw = key.encode("utf-8") if isinstance(key, str) else key
+    if not raw:
+        raise ValueError("the IP hashing key is empty: set SOURCES__IP_HASH_KEY or sources.ip_hash_key in secrets")
+    if len(raw) > 64:
+        raw = hashlib.sha256(raw).digest()
+    raw = raw.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in raw), bytes(b ^ 0x5C for b in raw)
+
+
+class TrackerParser:
+    """Parses batches of local JSON-lines files (plain or gzip) with one DuckDB connection.
+
+    `email_salt` and `ip_key` are secrets: they are passed as bound parameters and never appear in SQL text.
+    E-mails become `sha256(salt || ':' || lower(trim(email)))` and IPs the HMAC-SHA256 under `ip_key`, the same
+    values `adledger.privacy.hash_email` and `hash_ip` compute, so collector and ingestion pseudonyms agree.
+    """
+
+    def __init__(self, email_salt: str, ip_key: str, threads: int | None = None) -> None:
+        self._con = duckdb.connect()
+        if threads:
+            self._con.execute(f"set threads = {int(threads)}")
+        ipad, opad = hmac_pads(ip_key)
+        self._params = {"email_salt": email_salt, "ip_ipad": ipad, "ip_opad": opad}
+
+    def close(self) -> None:
+        self._con.close()
+
+    def parse(self, files: Sequence[str], names: Sequence[str] | None = None, load_id: str = "") -> ParsedBatch:
+        """Parse `files` (local paths); `names` are recorded in `_file` (default: the paths), `load_id` in `_load_id`."""
+        names = list(names or files)
+        self._params["load_id"] = load_id
+        try:
+            return self._fast(list(files), names)
+        except duckdb.Error:
+            pass
+        batches = [self._exact(path, name) for path, name in zip(files, names)]
+        return ParsedBatch(
+            events=pa.concat_tables([b.events for b in batches]),
+            quarantined=pa.concat_tables([b.quarantined for b in batches]),
+            files=[f for b in batches for f in b.files],
+        )
+
+    # -- fast path ------------------------------------------------------------------------------------------------
+    def _fast(self, files: list[str], names: list[str]) -> ParsedBatch:
+        con = self._con
+        con.register("_names", pa.table({"path": files, "name": names}))
+        con.execute(
+            f"""
+            create or replace temp table _lines as
+            select struct_pack(r.type, r.messageId, r.timestamp, r.receivedAt, r.sentAt, r.anonymousId, r.userId,
+                               r.event, r."name", r.properties, r.traits, r.context) as j,
+                   n.name as _file
+            from read_json($files, format = 'newline_delimited', columns = {READ_JSON_COLUMNS},
+                           filename = true, maximum_object_size = 1048576) r
+            join _names n on n.path = r.filename
+            """,
+            {"files": files},
+        )
+        bad = con.execute(f"select count(*) from _lines where ({_reason_sql()}) is not null").fetchone()[0]
+        if bad:
+            raise duckdb.InvalidInputException("contract violations: re-read line by line")
+        counts = dict(con.execute("select _file, count(*) from _lines group by all").fetchall())
+        events = con.execute(_shape_sql("_lines"), self._params).to_arrow_table()
+        con.execute("drop table _lines")
+        stats = [FileStats(n, counts.get(n, 0), counts.get(n, 0), 0) for n in names]
+        return ParsedBatch(events=events, quarantined=_empty_quarantine(), files=stats)
+
+    # -- exact path -----------------------------------------------------------------------------------------------
+    def _exact(self, path: str, name: str) -> ParsedBatch:
+        con = self._con
+        con.execute(
+            """
+            create or replace temp table _raw_lines as
+            select raw, ordinality::bigint as _line
+            from read_csv($path, columns = {'raw': 'VARCHAR'}, header = false, delim = '\x01', quote = '',
+                          escape = '', auto_detect = false, strict_mode = false, ignore_errors = true,
+                          store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan',
+                          max_line_size = 2097152) with ordinality
+            """,
+            {"path": path},
+        )
+        rejected = con.execute("select line, csv_line, error_message from _rejects order by line").fetchall()
+        if rejected:
+            # rejected lines are missing from the ordinality count: good line k is the k-th number not rejected
+            total = con.execute("select count(*) from _raw_lines").fetchone()[0] + len(rejected)
+            con.execute(
+                """
+                create or replace temp table _raw_lines as
+                with line_map as (
+                  select row_number() over (order by l) as k, l as line
+                  from range(1, $total + 1) t(l)
+                  where l not in (select unnest($rejected)::bigint)
+                )
+                select r.raw, m.line::bigint as _line from _raw_lines r join line_map m on m.k = r._line
+                """,
+                {"total": total, "rejected": [r[0] for r in rejected]},
+            )
+        con.execute(
+            f"""
+            create or replace temp table _parsed as
+            select _line, raw, $name as _file,
+                   case when raw is null or trim(raw) = '' then 'empty line'
+                        when not json_valid(raw) then 'malformed JSON'
+                        when json_type(raw::json) <> 'OBJECT' then 'not a JSON object' end as _parse_error,
+                   case when _parse_error is null then json_transform(raw, '{EVENT_STRUCT}') end as j
+            from _raw_lines
+            """,
+            {"name": name},
+        )
+        con.execute(
+            f"""
+            create or replace temp table _checked as
+            select *, coalesce(_parse_error, {_reason_sql()}) as _reason from _parsed
+            """
+        )
+        events = con.execute(_shape_sql("(select * from _checked where _reason is null)"), self._params)
+        events = events.to_arrow_table()
+        quarantined = con.execute(
+            """
+            select 'tracker' as source, _file as file, _line::bigint as line, _reason as reason,
+                   left(coalesce(raw, ''), 4096) as raw, $load_id as _load_id
+            from _checked where _reason is not null
+            union all
+            select 'tracker', $name, r.line::bigint, 'not valid UTF-8 text: ' || r.error_message, left(r.csv_line, 4096),
+                   $load_id
+            from _rejects r
+            order by line
+            """,
+            {"name": name, "load_id": self._params["load_id"]},
+        ).to_arrow_table()
+        lines = con.execute("select count(*) from _parsed").fetchone()[0] + len(rejected)
+        con.execute("drop table if exists _rejects; drop table if exists _rejects_scan")
+        stats = FileStats(name, lines, events.num_rows, quarantined.num_rows)
+        return ParsedBatch(events=events, quarantined=quarantined, files=[stats])
+
+
+def _empty_quarantine() -> pa.Table:
+    return pa.table(
+        {
+            "source": pa.array([], pa.string()),
+            "file": pa.array([], pa.string()),
+            "line": pa.array([], pa.int64()),
+            "reason": pa.array([], pa.string()),
+            "raw": pa.array([], pa.string()),
+            "_load_id": pa.array([], pa.string()),
+        }
+    )
