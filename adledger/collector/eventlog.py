@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,15 @@ def hour_path(root: Path, hour_key: str) -> Path:
 def event_files(root: Path) -> list[Path]:
     """All event files under `root`, in time order."""
     return sorted(root.glob(f"[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/*{SUFFIX}"))
+
+
+def read_events(root: Path) -> list[dict]:
+    """Every event under `root`, in file order (whole lines only; for tests, demos and small folders)."""
+    events = []
+    for path in event_files(root):
+        data = path.read_bytes()
+        events.extend(json.loads(line) for line in data[: data.rfind(b"\n") + 1].splitlines())
+    return events
 
 
 def cut_torn_tail(fd: int) -> int:

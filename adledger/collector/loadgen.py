@@ -28,7 +28,7 @@ MAX_DURATION_S = 300.0
 READY_PREFIX = "adledger collector listening on "
 
 _PAGE = (
-    b'{"type":"page","messageId":"lg-%d-%d","anonymousId":"anon-%d-%d","timestamp":"2026-11-23T14:05:00.000Z",'
+    b'{"type":"page","messageId":"%s-%d-%d","anonymousId":"anon-%d-%d","timestamp":"2026-11-23T14:05:00.000Z",'
     b'"name":"Trail Runner 3","properties":{"path":"/p/trail-runner-3"},"context":{"ip":"198.51.%d.%d",'
     b'"userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",'
     b'"locale":"en-GB","consent":{"categoryPreferences":{"analytics":true,"advertising":true}},'
@@ -37,7 +37,7 @@ _PAGE = (
     b'"library":{"name":"adledger.js","version":"1.0.0"}}}'
 )
 _ORDER = (
-    b'{"type":"track","event":"Order Completed","messageId":"lg-%d-%d","anonymousId":"anon-%d-%d",'
+    b'{"type":"track","event":"Order Completed","messageId":"%s-%d-%d","anonymousId":"anon-%d-%d",'
     b'"timestamp":"2026-11-23T14:06:00.000Z","properties":{"order_id":"ord-%d-%d","revenue":49.0,"currency":"EUR"},'
     b'"context":{"ip":"198.51.%d.%d","userAgent":"Mozilla/5.0","page":{"url":"https://shop.example/checkout",'
     b'"path":"/checkout"},"library":{"name":"adledger.js","version":"1.0.0"}}}'
@@ -66,15 +66,16 @@ class LoadResult:
         return float(np.percentile(np.asarray(self.latencies_s), q) * 1e3) if self.latencies_s else float("nan")
 
 
-def _event(client: int, seq: int) -> bytes:
+def _event(run: bytes, client: int, seq: int) -> bytes:
+    """Event `seq` of `client`; its messageId is ``<run>-<client>-<seq>``."""
     ip = (client * 7919 + seq) % 65_536
     if seq % 10 == 9:
-        return _ORDER % (client, seq, client, seq % 1000, client, seq, ip >> 8, ip & 255)
-    return _PAGE % (client, seq, client, seq % 1000, ip >> 8, ip & 255, seq)
+        return _ORDER % (run, client, seq, client, seq % 1000, client, seq, ip >> 8, ip & 255)
+    return _PAGE % (run, client, seq, client, seq % 1000, ip >> 8, ip & 255, seq)
 
 
-def _request(port: int, auth: bytes, client: int, first_seq: int, batch_size: int) -> bytes:
-    events = b",".join(_event(client, first_seq + i) for i in range(batch_size))
+def _request(port: int, auth: bytes, run: bytes, client: int, first_seq: int, batch_size: int) -> bytes:
+    events = b",".join(_event(run, client, first_seq + i) for i in range(batch_size))
     body = b'{"batch":[' + events + b'],"sentAt":"2026-11-23T14:06:01.000Z"}'
     head = (
         b"POST /v1/batch HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Basic %s\r\n"
@@ -96,7 +97,8 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _client(
-    port: int, auth: bytes, client: int, batch_size: int, deadline: float, result: LoadResult, record_ids: bool
+    port: int, auth: bytes, run: bytes, client: int, batch_size: int, deadline: float, result: LoadResult,
+    record_ids: bool,
 ) -> None:
     try:
         reader, writer = await asyncio.open_connection(LOOPBACK, port)
@@ -106,7 +108,7 @@ async def _client(
     seq = 0
     try:
         while time.perf_counter() < deadline:
-            request = _request(port, auth, client, seq, batch_size)
+            request = _request(port, auth, run, client, seq, batch_size)
             started = time.perf_counter()
             writer.write(request)
             status = await _read_response(reader)
@@ -115,7 +117,8 @@ async def _client(
             if status == 200:
                 result.events_acked += batch_size
                 if record_ids:
-                    result.acked_ids.extend(f"lg-{client}-{seq + i}" for i in range(batch_size))
+                    prefix = f"{run.decode()}-{client}-"
+                    result.acked_ids.extend(f"{prefix}{seq + i}" for i in range(batch_size))
             else:
                 result.errors += 1
             seq += batch_size
@@ -142,11 +145,13 @@ async def generate_load(
     if not 0 < duration_s <= MAX_DURATION_S:
         raise ValueError(f"duration must be in (0, {MAX_DURATION_S:.0f}] seconds")
     auth = base64.b64encode(f"{write_key}:".encode())
+    run = f"lg{os.urandom(4).hex()}".encode()  # messageIds unique across runs on the same folder
     result = LoadResult()
     started = time.perf_counter()
     deadline = started + duration_s
     tasks = [
-        asyncio.create_task(_client(port, auth, c, batch_size, deadline, result, record_ids)) for c in range(clients)
+        asyncio.create_task(_client(port, auth, run, c, batch_size, deadline, result, record_ids))
+        for c in range(clients)
     ]
     while not all(t.done() for t in tasks):
         await asyncio.wait(tasks, timeout=0.5)

@@ -9,6 +9,7 @@ flight are answered after their flush, then the files are closed.
 from __future__ import annotations
 
 import gc
+import signal
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -63,7 +64,17 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    # uvicorn handles SIGINT/SIGTERM while it runs and re-raises the signal after its graceful shutdown; these
+    # handlers receive that re-raise (and any signal during start-up), so a requested stop exits with code 0
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.run(sockets=[sock])
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         sock.close()
+    if not server.started:
+        raise RuntimeError("the collector did not start; see the messages above")

@@ -51,8 +51,11 @@ def collect(
         serve(config, out_dir, host=host, port=port, on_ready=ready)
     except LogLocked as exc:
         _fail(str(exc))
+    except RuntimeError as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port or --host")
+    print("adledger collector stopped: every acknowledged event is on disk", flush=True)
 
 
 def bench_collect(
