@@ -1,0 +1,225 @@
+"""Commands `adledger attribution`, `adledger abtest` and `adledger bench attribution`.
+
+Only typer, rich and the standard library are imported here; numpy, pandas, scipy and the analytics
+modules are imported inside the commands so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+console = Console()
+error_console = Console(stderr=True)
+
+MODEL_HELP = (
+    "first_touch, last_touch, linear, position_based, markov, shapley (fractribution's simplified "
+    "Shapley) or shapley_exact (Shapley value over channel coalitions)"
+)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add this module's commands to the `adledger` app and its `bench` group."""
+    app.command("attribution")(attribution)
+    app.command("abtest")(abtest)
+    bench_app.command("attribution")(bench_attribution)
+
+
+def attribution(
+    paths: Path = typer.Option(
+        ..., "--paths", exists=True, dir_okay=False, readable=True,
+        help="CSV with columns path (channels joined by ' > '), conversions, conversion_value, nulls.",
+    ),
+    model: str = typer.Option(..., "--model", help=MODEL_HELP),
+    order: int = typer.Option(1, "--order", min=1, max=4, help="Markov order (markov only)."),
+    transform: str = typer.Option("none", "--transform", help="none, exposure, first or frequency."),
+    drop_channel: Optional[str] = typer.Option(
+        None, "--drop-channel", help="Remove this channel (e.g. direct) from paths that have other touches."
+    ),
+    out: Optional[Path] = typer.Option(None, "--out", dir_okay=False, help="Write the credits to this CSV."),
+) -> None:
+    """Attribute conversions and conversion value to channels from a path-count CSV."""
+    from adledger.analytics.attribution import MODELS, TRANSFORMS, PathDataError, attribute, read_paths_csv
+
+    if model not in MODELS:
+        raise typer.BadParameter(f"unknown model {model!r}; choose one of {', '.join(MODELS)}", param_hint="--model")
+    if transform not in TRANSFORMS:
+        raise typer.BadParameter(
+            f"unknown transform {transform!r}; choose one of {', '.join(TRANSFORMS)}", param_hint="--transform"
+        )
+    try:
+        with console.status(f"Attributing {paths.name} with {model}..."):
+            result = attribute(read_paths_csv(paths), model, order=order, transform=transform, drop_channel=drop_channel)
+    except PathDataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--paths") from exc
+    if out is not None:
+        result.to_csv(out, index=False)
+        console.print(f"Wrote {len(result)} channels to {out}")
+        return
+    console.print(_credits_table(result, model))
+
+
+def _credits_table(result: pd.DataFrame, model: str) -> Table:
+    total = result["conversions"].sum()
+    table = Table(title=f"Attribution ({model})")
+    for name in ("channel", "conversions", "share", "conversion_value"):
+        table.add_column(name, justify="left" if name == "channel" else "right")
+    if "removal_effect" in result.columns:
+        table.add_column("removal_effect", justify="right")
+    for row in result.itertuples(index=False):
+        cells = [str(row.channel), f"{row.conversions:,.2f}", f"{row.conversions / total:.1%}" if total else "-",
+                 f"{row.conversion_value:,.2f}"]
+        if "removal_effect" in result.columns:
+            cells.append(f"{row.removal_effect:.4f}")
+        table.add_row(*cells)
+    return table
+
+
+def abtest(
+    input_file: Path = typer.Option(
+        ..., "--in", exists=True, dir_okay=False, readable=True,
+        help="CSV with columns variant (first row is control), users, conversions, optional revenue_sum, "
+        "revenue_sum_sq, expected_share.",
+    ),
+    alpha: float = typer.Option(0.05, "--alpha", min=0.0, max=1.0, help="Two-sided significance level."),
+    min_effect: float = typer.Option(0.1, "--min-effect", min=0.0, help="Smallest relative change worth detecting."),
+    metric: str = typer.Option("conversion", "--metric", help="Primary metric of the decision: conversion or revenue."),
+    out: Optional[Path] = typer.Option(None, "--out", dir_okay=False, help="Write the results to this CSV."),
+) -> None:
+    """Analyze an A/B or multivariate test: uplift, p-values (Holm), chance to beat control, SRM, decision."""
+    import pandas as pd
+
+    from adledger.analytics.experiments import ExperimentDataError, analyze_experiment
+
+    try:
+        variants = pd.read_csv(input_file)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise typer.BadParameter(f"{input_file} is not a readable CSV with a header row: {exc}", param_hint="--in") from exc
+    try:
+        result = analyze_experiment(variants, alpha=alpha, min_effect=min_effect, metric=metric)
+    except ExperimentDataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--in") from exc
+    if out is not None:
+        result.to_csv(out, index=False)
+        console.print(f"Wrote {len(result)} variants to {out}")
+        return
+    console.print(_experiment_table(result))
+
+
+def _experiment_table(result: pd.DataFrame) -> Table:
+    def number(value: float, spec: str) -> str:
+        return "-" if value != value else format(value, spec)  # NaN is the only value unequal to itself
+
+    def interval(row: pd.Series, low: str, high: str) -> str:
+        return "-" if row[low] != row[low] else f"{row[low]:+.1%} .. {row[high]:+.1%}"
+
+    table = Table(title=f"Experiment (SRM p = {result['srm_p_value'].iloc[0]:.4g})")
+    columns = {
+        "variant": lambda r: str(r["variant"]),
+        "users": lambda r: f"{r['users']:,.0f}",
+        "rate": lambda r: number(r["rate"], ".2%"),
+        "uplift (CI)": lambda r: f"{r['uplift']:+.1%} ({interval(r, 'ci_low', 'ci_high')})",
+        "p (Holm)": lambda r: f"{number(r['p_value'], '.4f')} ({number(r['p_value_adjusted'], '.4f')})",
+        "P(beat)": lambda r: number(r["chance_to_beat_control"], ".1%"),
+    }
+    if "revenue_per_user" in result.columns:
+        columns["revenue/user (p)"] = lambda r: f"{r['revenue_per_user']:,.2f} ({number(r['revenue_p_value'], '.4f')})"
+    columns["decision"] = lambda r: r["decision"] if isinstance(r["decision"], str) else "(control)"
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("variant", "decision") else "right", overflow="fold")
+    for _, row in result.iterrows():
+        table.add_row(*(render(row) for render in columns.values()))
+    return table
+
+
+def bench_attribution(
+    rows: int = typer.Option(1_000_000, "--rows", min=1, help="Journeys (CSV rows) to generate."),
+    channels: int = typer.Option(10, "--channels", min=2, max=60, help="Distinct channels."),
+    order: int = typer.Option(1, "--order", min=1, max=4, help="Markov order."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the generated paths."),
+    repeats: int = typer.Option(3, "--repeats", min=1, help="Timed runs; the best one is reported."),
+    reference: bool = typer.Option(
+        True, "--reference/--no-reference", help="Also time the ChannelAttribution package when it is installed."
+    ),
+) -> None:
+    """Time exact Markov attribution on a generated path CSV against DuckDB reading the same CSV."""
+    import duckdb
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    from adledger.analytics.attribution import attribute, read_paths_csv
+    from adledger.analytics.attribution.synthetic import synthetic_paths
+
+    with tempfile.TemporaryDirectory(prefix="adledger-bench-") as tmp:
+        file = Path(tmp) / "paths.csv"
+        with console.status(f"Generating {rows:,} journeys over {channels} channels (seed {seed})..."):
+            table = synthetic_paths(rows, channels, seed)
+            pacsv.write_csv(table, file)
+            distinct = len(pc.unique(table.column("path")))
+        console.print(f"Input: {rows:,} rows, {distinct:,} distinct paths, {channels} channels, "
+                      f"{file.stat().st_size / 1e6:.1f} MB CSV")
+
+        def duckdb_read() -> None:
+            with duckdb.connect() as con:
+                con.execute("select count(*) from read_csv(?)", [str(file)]).fetchone()
+
+        def markov() -> object:
+            return attribute(read_paths_csv(file), "markov", order=order)
+
+        with console.status("Timing DuckDB read_csv and exact Markov attribution..."):
+            duckdb_seconds, _ = _best_of(duckdb_read, repeats)
+            markov_seconds, result = _best_of(markov, repeats)
+        table_out = Table(title=f"bench attribution: Markov order {order}, best of {repeats}")
+        for name in ("step", "seconds", "ratio to DuckDB"):
+            table_out.add_column(name, justify="left" if name == "step" else "right")
+        table_out.add_row("duckdb: select count(*) from read_csv", f"{duckdb_seconds:.3f}", "1.00")
+        table_out.add_row("adledger: read + exact Markov", f"{markov_seconds:.3f}", f"{markov_seconds / duckdb_seconds:.2f}")
+        if reference:
+            _reference_row(table_out, file, order, result, duckdb_seconds)
+        console.print(table_out)
+
+
+def _best_of(run, repeats: int) -> tuple[float, object]:
+    best, value = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = run()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def _reference_row(table: Table, file: Path, order: int, ours: pd.DataFrame, duckdb_seconds: float) -> None:
+    """Time the ChannelAttribution package (a simulation-based estimate) on the same CSV, if installed."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints an advertisement on import
+            import ChannelAttribution
+    except ImportError:
+        console.print("ChannelAttribution is not installed; skipping the reference timing.")
+        return
+    import pandas as pd
+
+    frame = pd.read_csv(file)
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        estimate = ChannelAttribution.markov_model(
+            frame, "path", "conversions", var_value="conversion_value", var_null="nulls", order=order,
+            sep=">", flg_pro=False,
+        )
+    seconds = time.perf_counter() - start
+    theirs = estimate.set_index("channel_name")["total_conversions"]
+    ours_share = ours.set_index("channel")["conversions"] / ours["conversions"].sum()
+    gap = (theirs.reindex(ours_share.index) / theirs.sum() - ours_share).abs().max()
+    table.add_row(
+        f"ChannelAttribution (simulated; max share gap {gap:.4f})", f"{seconds:.3f}", f"{seconds / duckdb_seconds:.2f}"
+    )
