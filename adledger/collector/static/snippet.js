@@ -9,8 +9,8 @@ var consent = null, waiting = [], view = uuid(), timer;
 try { ls = w.localStorage || ls; } catch (e) {}
 
 function uuid() {
-  return w.crypto && crypto.randomUUID ? crypto.randomUUID() : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g,
-    function(c) { return (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16); });
+  return crypto.randomUUID ? crypto.randomUUID() :
+    [].map.call(crypto.getRandomValues(new Uint8Array(16)), function(b) { return (b | 256).toString(16).slice(1); }).join('');
 }
 function cookie(name, value, age) {
   if (value == null) { var m = d.cookie.match('(?:^|; )' + name + '=([^;]*)'); return m && decodeURIComponent(m[1]); }
@@ -20,7 +20,7 @@ function get(k) { try { return ls.getItem(k); } catch (e) {} }
 function put(k, v) { try { v == null ? ls.removeItem(k) : ls.setItem(k, v); } catch (e) {} }
 function forget() { cookie(AID, '', 0); put(UID); put(TOUCH); }
 function prefs(a, b) { return {analytics: !!a, advertising: !!b}; }
-// utm_* (campaign as "name", as Segment does) and click ids of this URL
+// this URL's utm_* (campaign as "name") and click ids
 function landing() {
   var o = {}, found;
   new URLSearchParams(L.search).forEach(function(v, k) {
@@ -29,7 +29,7 @@ function landing() {
   });
   return found && o;
 }
-// the URL's campaign, else (with consent) the stored one, for 90 days
+// else, with consent, the stored one (90 days)
 function campaign() {
   var now = landing(), t;
   if (!consent.analytics) return now;
@@ -37,7 +37,7 @@ function campaign() {
   try { t = JSON.parse(get(TOUCH)); } catch (e) {}
   return t && Date.now() - t.t < 7776e6 ? t.c : null;
 }
-// id cookie only with consent; granting it adopts this page view's id
+// with consent only; adopts this page view's id
 function visitor() {
   var id = cookie(AID);
   if (!id) cookie(AID, id = view, 31536e3);
@@ -64,7 +64,7 @@ function send(type, ev) {
   ev.context = {
     library: {name: 'adledger.js', version: '1.0.0'}, userAgent: n.userAgent, locale: n.language,
     timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, consent: {categoryPreferences: consent},
-    page: {url: L.href, path: L.pathname, search: L.search, referrer: d.referrer, title: d.title}
+    page: {url: L.href, path: L.pathname, referrer: d.referrer, title: d.title}
   };
   if (c) ev.context.campaign = c;
   var body = JSON.stringify(ev), url = host + '/v1/' + type[0];
@@ -78,8 +78,9 @@ var api = w.adledger = {
   consent: apply,
   reset: function() { forget(); view = uuid(); }
 };
-// consent: adledgerConsent, else TCF v2 or GPP (1 s max); no signal: cookieless
+// adledgerConsent, consent(), TCF v2 or GPP; no answer in 1 s or on leaving: cookieless
 timer = setTimeout(function() { apply(false); }, 1e3);
+w.addEventListener('pagehide', function() { consent || apply(false); });
 if (w.adledgerConsent != null) apply(w.adledgerConsent);
 else if (w.__tcfapi) w.__tcfapi('addEventListener', 2, function(tc, ok) {
   if (!ok || tc.eventStatus == 'cmpuishown') return;
@@ -91,7 +92,6 @@ else if (w.__gpp) w.__gpp('addEventListener', function(e) {
   if (p && p.signalStatus == 'ready' && (p.applicableSections || []).indexOf(2) >= 0)
     w.__gpp('getField', function(c) { c = c || []; apply(prefs(c[0], c[0] && c[6])); }, 'tcfeuv2.PurposeConsents');
 });
-else apply(false);
 api.page();
 if (q && q.forEach) q.forEach(function(a) { api[a[0]].apply(api, [].slice.call(a, 1)); });
 })(window, document, location);
