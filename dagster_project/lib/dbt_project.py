@@ -6,6 +6,7 @@ load the code location directly, so the manifest is (re)built here whenever a pr
 
 from __future__ import annotations
 
+import fcntl
 from functools import cache
 from pathlib import Path
 
@@ -27,10 +28,14 @@ def dbt_project() -> DbtProject:
     from dagster_project.lib.env import current, export_dbt_environment
 
     cfg = current()
-    export_dbt_environment(cfg)
+    export_dbt_environment(cfg)  # `dbt parse` reads the profile too
     project_dir = cfg.dbt_project_dir
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=cfg.dbt_target)
     manifest = project.manifest_path
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
-        project.preparer.prepare(project)
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        with open(manifest.parent / ".prepare.lock", "w") as lock:  # one `dbt parse` at a time per checkout
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
+                project.preparer.prepare(project)
     return project

@@ -19,7 +19,11 @@ def current() -> Settings:
 
 
 def export_dbt_environment(cfg: Settings | None = None) -> None:
-    """Make the dbt profile (`dbt_project/profiles.yml`) point at this environment's warehouse."""
+    """Point the dbt profile (`dbt_project/profiles.yml`) at this environment's warehouse.
+
+    dbt runs as a subprocess that inherits this process's environment, so this is called right before each dbt
+    invocation (settings can change between runs of one process, e.g. in tests).
+    """
     cfg = cfg or settings()
-    os.environ["ADLEDGER_WAREHOUSE"] = str(cfg.warehouse)
+    os.environ["ADLEDGER_DBT_DUCKDB_PATH"] = str(cfg.warehouse)
     os.environ["ADLEDGER_DBT_TARGET"] = cfg.dbt_target

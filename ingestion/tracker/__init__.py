@@ -51,7 +51,10 @@ def tracker(
         files_per_page=files_per_batch,
         incremental=dlt.sources.incremental("modification_date"),
     )
-    return listing | events(email_salt=email_salt, ip_hash_key=ip_hash_key)
+    # one parser (one DuckDB connection) for the whole run, so a messageId repeated in a later file of the same run
+    # is dropped here; across runs the insert-only merge on message_id keeps the first delivery
+    parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key)
+    return listing | events(parser=parser)
 
 
 @dlt.transformer(
@@ -60,16 +63,12 @@ def tracker(
     write_disposition={"disposition": "merge", "strategy": "insert-only"},
     schema_contract={"columns": "evolve", "data_type": "freeze"},
 )
-def events(files: List[FileItem], email_salt: str, ip_hash_key: str) -> Iterator[object]:
+def events(files: List[FileItem], parser: TrackerParser) -> Iterator[object]:
     """Parse a page of listed files into events, quarantined rows and per-file line counts."""
-    parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key)
-    try:
-        with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp:
-            local = [_local_copy(FileItemDict(item), Path(tmp)) for item in files]
-            load_id = dlt.current.load_package_state()["load_id"]
-            batch = parser.parse(local, names=[item["relative_path"] for item in files], load_id=load_id)
-    finally:
-        parser.close()
+    with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp:
+        local = [_local_copy(FileItemDict(item), Path(tmp)) for item in files]
+        load_id = dlt.current.load_package_state()["load_id"]
+        batch = parser.parse(local, names=[item["relative_path"] for item in files], load_id=load_id)
     yield batch.events
     if batch.quarantined.num_rows:
         yield dlt.mark.with_hints(

@@ -9,7 +9,8 @@ Two paths produce identical rows:
   quarantined with its file, line and reason. Lines that are not valid UTF-8 are caught by DuckDB's reject table and
   quarantined too. Files whose fast path fails are re-read this way.
 
-Either way: lines read = valid rows + quarantined rows, per file (reported in `FileStats`).
+Either way: lines read = valid rows + quarantined rows, per file (reported in `FileStats`). Blank lines are not
+records and are skipped, as DuckDB's JSON reader does.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def _shape_sql(relation: str) -> str:
         j.messageId as message_id,
         j.type as event_type,
         case when j.type = 'track' then j.event when j.type = 'page' then j.name end as event_name,
-        cast(j.timestamp as timestamptz) as event_at,
+        try_cast(j.timestamp as timestamptz) as event_at,  -- never null here: the contract checked it
         try_cast(j.receivedAt as timestamptz) as received_at,
         nullif(j.anonymousId, '') as anonymous_id,
         nullif(j.userId, '') as user_id,
@@ -205,15 +206,33 @@ class TrackerParser:
         names = list(names or files)
         self._params["load_id"] = load_id
         try:
-            return self._fast(list(files), names)
+            batch = self._fast(list(files), names)
         except duckdb.Error:
-            pass
-        batches = [self._exact(path, name) for path, name in zip(files, names)]
-        return ParsedBatch(
-            events=pa.concat_tables([b.events for b in batches]),
-            quarantined=pa.concat_tables([b.quarantined for b in batches]),
-            files=[f for b in batches for f in b.files],
-        )
+            parts = [self._exact(path, name) for path, name in zip(files, names)]
+            batch = ParsedBatch(
+                events=pa.concat_tables([b.events for b in parts]),
+                quarantined=pa.concat_tables([b.quarantined for b in parts]),
+                files=[f for b in parts for f in b.files],
+            )
+        return ParsedBatch(self._first_deliveries(batch.events), batch.quarantined, batch.files)
+
+    def _first_deliveries(self, events: pa.Table) -> pa.Table:
+        """Drop events whose messageId this parser already returned (earlier files of the same run) and keep the
+        first received of repeats inside the batch: a run yields each messageId once."""
+        con = self._con
+        con.execute("create temp table if not exists _seen (message_id varchar primary key)")
+        con.register("_batch", events)
+        fresh = con.sql(
+            """
+            select b.* from _batch b anti join _seen s using (message_id)
+            qualify row_number() over (partition by message_id order by received_at nulls last, _file, event_at) = 1
+            """
+        ).to_arrow_table()
+        con.unregister("_batch")
+        con.register("_fresh", fresh)
+        con.execute("insert into _seen select message_id from _fresh")
+        con.unregister("_fresh")
+        return fresh
 
     # -- fast path ------------------------------------------------------------------------------------------------
     def _fast(self, files: list[str], names: list[str]) -> ParsedBatch:
@@ -235,7 +254,7 @@ class TrackerParser:
         if bad:
             raise duckdb.InvalidInputException("contract violations: re-read line by line")
         counts = dict(con.execute("select _file, count(*) from _lines group by all").fetchall())
-        events = con.execute(_shape_sql("_lines"), self._params).to_arrow_table()
+        events = con.sql(_shape_sql("_lines"), params=self._params).to_arrow_table()
         con.execute("drop table _lines")
         stats = [FileStats(n, counts.get(n, 0), counts.get(n, 0), 0) for n in names]
         return ParsedBatch(events=events, quarantined=_empty_quarantine(), files=stats)
@@ -274,11 +293,11 @@ class TrackerParser:
             f"""
             create or replace temp table _parsed as
             select _line, raw, $name as _file,
-                   case when raw is null or trim(raw) = '' then 'empty line'
-                        when not json_valid(raw) then 'malformed JSON'
+                   case when not json_valid(raw) then 'malformed JSON'
                         when json_type(raw::json) <> 'OBJECT' then 'not a JSON object' end as _parse_error,
                    case when _parse_error is null then json_transform(raw, '{EVENT_STRUCT}') end as j
             from _raw_lines
+            where raw is not null and trim(raw) <> ''  -- blank lines are no records (as for read_json)
             """,
             {"name": name},
         )
@@ -288,9 +307,9 @@ class TrackerParser:
             select *, coalesce(_parse_error, {_reason_sql()}) as _reason from _parsed
             """
         )
-        events = con.execute(_shape_sql("(select * from _checked where _reason is null)"), self._params)
+        events = con.sql(_shape_sql("(select * from _checked where _reason is null)"), params=self._params)
         events = events.to_arrow_table()
-        quarantined = con.execute(
+        quarantined = con.sql(
             """
             select 'tracker' as source, _file as file, _line::bigint as line, _reason as reason,
                    left(coalesce(raw, ''), 4096) as raw, $load_id as _load_id
@@ -301,7 +320,7 @@ class TrackerParser:
             from _rejects r
             order by line
             """,
-            {"name": name, "load_id": self._params["load_id"]},
+            params={"name": name, "load_id": self._params["load_id"]},
         ).to_arrow_table()
         lines = con.execute("select count(*) from _parsed").fetchone()[0] + len(rejected)
         con.execute("drop table if exists _rejects; drop table if exists _rejects_scan")

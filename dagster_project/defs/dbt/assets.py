@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.lib.dbt_project import dbt_project
-from dagster_project.lib.env import WAREHOUSE_WRITER_POOL
+from dagster_project.lib.env import WAREHOUSE_WRITER_POOL, export_dbt_environment
 from dagster_project.lib.keys import DbtTranslator
 
 
@@ -17,4 +17,5 @@ from dagster_project.lib.keys import DbtTranslator
     pool=WAREHOUSE_WRITER_POOL,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    export_dbt_environment()
     yield from dbt.cli(["build"], context=context).stream()
