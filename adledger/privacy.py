@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import socket
 
 #: prefix lengths kept in clear, by IP version
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
+_IPV4_MAPPED = bytes(10) + b"\xff\xff"
 
 
 def _as_bytes(secret: bytes | str) -> bytes:
@@ -27,8 +29,32 @@ def _as_bytes(secret: bytes | str) -> bytes:
 
 
 def _canonical(ip: str) -> tuple[str, str]:
-    """The address in canonical text form and its truncated network (/24 or /48) in CIDR notation."""
-    address = ipaddress.ip_address(ip.strip())
+    """The address in canonical text form and its truncated network (/24 or /48) in CIDR notation.
+
+    Fast path with the C library's `inet_pton`/`inet_ntop` (RFC 5952 text); spellings only `ipaddress`
+    accepts (scoped IPv6 such as ``fe80::1%eth0``) and ``::/96`` addresses go the slow way, so the text is
+    always the one `ipaddress` gives.
+    """
+    text = ip.strip()
+    try:
+        packed = socket.inet_pton(socket.AF_INET, text)
+    except OSError:
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, text)
+        except OSError:
+            return _canonical_slow(text)
+        if packed[:12] == _IPV4_MAPPED:
+            packed = packed[12:]
+        elif packed[:12] == bytes(12):  # inet_ntop writes these as ::a.b.c.d (deprecated IPv4-compatible form)
+            return _canonical_slow(text)
+    if len(packed) == 4:
+        return socket.inet_ntop(socket.AF_INET, packed), "%d.%d.%d.0/24" % (packed[0], packed[1], packed[2])
+    network = socket.inet_ntop(socket.AF_INET6, packed[: IPV6_PREFIX // 8] + bytes(16 - IPV6_PREFIX // 8))
+    return socket.inet_ntop(socket.AF_INET6, packed), f"{network}/{IPV6_PREFIX}"
+
+
+def _canonical_slow(ip: str) -> tuple[str, str]:
+    address = ipaddress.ip_address(ip)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     prefix = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import random
 
 import duckdb
 import pytest
@@ -60,3 +62,20 @@ def test_hash_email_matches_the_sql_form() -> None:
     """Warehouse SQL can compute the same pseudonym as `sha256(salt || ':' || lower(trim(email)))`."""
     sql = duckdb.connect().execute("select sha256('pepper' || ':' || lower(trim(' Jane.Doe@Example.COM ')))")
     assert hash_email(" Jane.Doe@Example.COM ", "pepper") == sql.fetchone()[0]
+
+
+def test_hash_ip_text_matches_the_ipaddress_module_on_random_addresses() -> None:
+    """The C fast path must give `ipaddress`'s canonical text and network for every spelling."""
+    rng = random.Random(20261123)
+    for _ in range(3000):
+        if rng.random() < 0.4:
+            text = ".".join(str(rng.randrange(256)) for _ in range(4))
+        else:
+            hextets = [rng.choice([0, 0, 0, 0xFFFF, rng.randrange(65536)]) for _ in range(8)]
+            exploded = ipaddress.IPv6Address(":".join(f"{h:x}" for h in hextets)).exploded
+            text = rng.choice([exploded, exploded.upper(), str(ipaddress.IPv6Address(exploded))])
+        address = ipaddress.ip_address(text)
+        if address.version == 6 and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        network = ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 48}", strict=False)
+        assert hash_ip(text, b"k") == (hmac.new(b"k", str(address).encode(), hashlib.sha256).hexdigest(), str(network))
