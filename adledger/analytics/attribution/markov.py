@@ -16,8 +16,13 @@ the paths themselves, P(conversion) equals total conversions / total paths.
 
 Removing a channel sends every transition into a state that contains it to `(null)`; the removal
 effect is 1 - P(conversion | channel removed) / P(conversion). Credits are the removal effects
-normalized to sum to 1, times total conversions (and times total conversion value). Everything is a
-sparse linear solve (scipy.sparse.linalg.spsolve), never a simulation.
+normalized to sum to 1, times total conversions (and times total conversion value).
+
+Nothing is simulated. Chains up to `DIRECT_MAX_STATES` transient states are solved by sparse LU
+(scipy.sparse.linalg.spsolve). Larger chains (order 3-4 over many channels, where LU factors fill in
+and take minutes) are solved by the fixed-point iteration x <- r + Q x for all removal scenarios at
+once, stopped when a certified bound on the absolute error of every probability is below
+`ITERATION_TOLERANCE` (see `MarkovChain.solve_iteratively`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ MAX_ORDER = 4
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 #: below this many cells the transition counts are tallied with a dense bincount
 _DENSE_CELLS = 4_000_000
+#: chains up to this many transient states are solved by sparse LU; larger ones (order 3-4 chains,
+#: whose LU factors fill in) by the certified fixed-point iteration of `MarkovChain.solve_iteratively`
+DIRECT_MAX_STATES = 2_000
+ITERATION_TOLERANCE = 1e-14
+ITERATION_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -65,14 +75,49 @@ class MarkovChain:
         n = self.n_transient
         return probabilities[:, :n].tocsr(), probabilities[:, n].toarray().ravel()
 
-    def conversion_probability(self, removed: np.ndarray | None = None) -> float:
-        """P(absorption in `(conversion)` from `(start)`), optionally with the `removed` states sent to `(null)`."""
+    def conversion_probabilities(self, removals: np.ndarray) -> np.ndarray:
+        """P(absorption in `(conversion)` from `(start)`) with each column's states sent to `(null)`.
+
+        `removals` is a boolean (n_transient, m) matrix; column j marks the states removed in
+        scenario j (an all-false column is the unchanged chain). Returns m probabilities.
+        """
+        if self.n_transient <= DIRECT_MAX_STATES:
+            return self.solve_directly(removals)
+        solution = self.solve_iteratively(removals)
+        return self.solve_directly(removals) if solution is None else solution
+
+    def solve_directly(self, removals: np.ndarray) -> np.ndarray:
+        """Sparse LU solve of (I - Q) x = r on the states kept in each scenario."""
         q, r = self.probabilities
-        if removed is not None:
+        system = (sp.identity(self.n_transient, format="csc") - q.tocsc()).tocsc()
+        result = np.empty(removals.shape[1])
+        for j, removed in enumerate(removals.T):
             keep = np.flatnonzero(~removed)
-            q, r = q[keep][:, keep], r[keep]
-        system = (sp.identity(q.shape[0], format="csc") - q.tocsc()).tocsc()
-        return float(np.atleast_1d(spsolve(system, r))[0])
+            result[j] = np.atleast_1d(spsolve(system[keep][:, keep], r[keep]))[0]
+        return result
+
+    def solve_iteratively(self, removals: np.ndarray) -> np.ndarray | None:
+        """Fixed-point iteration x <- r + Q x for all scenarios at once, with a certified error bound.
+
+        Self-loops are folded into their rows first (same absorption probabilities, faster
+        convergence). After n steps x is the probability of converting within n steps, so its error
+        is at most y = max over states of P(not absorbed within n steps), tracked alongside by
+        y <- Q y. Iterates until y < ITERATION_TOLERANCE; None if that takes over ITERATION_LIMIT steps.
+        """
+        q, r = self.probabilities
+        stay = q.diagonal()
+        scale = 1.0 / (1.0 - stay)
+        q = (sp.diags(scale) @ (q - sp.diags(stay))).tocsr()
+        r = r * scale
+        keep = ~removals
+        x = np.zeros(removals.shape)
+        y = np.ones(self.n_transient)
+        for _ in range(ITERATION_LIMIT):
+            x = (r[:, None] + q @ x) * keep
+            y = q @ y
+            if y.max() < ITERATION_TOLERANCE:
+                return x[0]
+        return None
 
 
 def build_chain(paths: EncodedPaths, order: int = 1) -> MarkovChain:
@@ -90,18 +135,18 @@ def build_chain(paths: EncodedPaths, order: int = 1) -> MarkovChain:
         state_keys, state = np.unique(np.concatenate([[0], keys]), return_inverse=True)
         state = state.ravel()[1:]
     n = len(state_keys)
-    total = paths.conversions + paths.nulls
+    starts, ends = paths.offsets[:-1], paths.offsets[1:] - 1
     previous = np.empty_like(state)
-    previous[0:1] = 0
     previous[1:] = state[:-1]
-    previous[paths.position == 0] = 0
-    ends = paths.offsets[1:] - 1
-    rows = np.concatenate([previous, state[ends], state[ends]])
-    cols = np.concatenate([state, np.full(paths.n_paths, n), np.full(paths.n_paths, n + 1)])
-    weights = np.concatenate([total[paths.path_of_touch], paths.conversions, paths.nulls])
-    counts = _tally(rows, cols, weights, (n, n + 2))
+    previous[starts] = 0  # every path begins in (start)
+    last = state[ends]
+    counts = (
+        _tally(previous, state, np.repeat(paths.conversions + paths.nulls, paths.lengths), n)
+        + _tally(last, np.full(len(last), n), paths.conversions, n)
+        + _tally(last, np.full(len(last), n + 1), paths.nulls, n)
+    )
     channels, labels = _describe_states(paths, state_keys, order, base)
-    return MarkovChain(counts=counts, state_channels=channels, state_labels=labels)
+    return MarkovChain(counts=counts.tocsr(), state_channels=channels, state_labels=labels)
 
 
 def _state_keys(paths: EncodedPaths, order: int, base: int) -> np.ndarray:
@@ -109,17 +154,21 @@ def _state_keys(paths: EncodedPaths, order: int, base: int) -> np.ndarray:
     keys = paths.tokens.astype(np.int64) + 1
     for lag in range(1, order):
         shifted = np.zeros_like(keys)
-        shifted[lag:] = paths.tokens[:-lag].astype(np.int64) + 1
-        shifted[paths.position < lag] = 0
+        shifted[lag:] = keys[:-lag] % base
+        for position in range(lag):  # touches too early in their path have no touch `lag` back
+            early = paths.lengths > position
+            shifted[paths.offsets[:-1][early] + position] = 0
         keys += shifted * base**lag
     return keys
 
 
-def _tally(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-    if shape[0] * shape[1] <= _DENSE_CELLS:
-        dense = np.bincount(rows * shape[1] + cols, weights=weights, minlength=shape[0] * shape[1])
-        return sp.csr_matrix(dense.reshape(shape))
-    return sp.coo_matrix((weights, (rows, cols)), shape=shape).tocsr()
+def _tally(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n: int) -> sp.csr_matrix:
+    """Summed `weights` per (row, col) as an (n, n + 2) sparse matrix."""
+    cells = n * (n + 2)
+    if cells <= _DENSE_CELLS:
+        dense = np.bincount(rows * (n + 2) + cols, weights=weights, minlength=cells)
+        return sp.csr_matrix(dense.reshape(n, n + 2))
+    return sp.coo_matrix((weights, (rows, cols)), shape=(n, n + 2)).tocsr()
 
 
 def _describe_states(
@@ -143,10 +192,9 @@ def removal_effects(chain: MarkovChain, channels: np.ndarray) -> pd.DataFrame:
     `conversion_probability_without` (P(conv | removed)), `conversion_probability` (P(conv), the
     same on every row).
     """
-    baseline = chain.conversion_probability()
-    without = np.array(
-        [chain.conversion_probability(chain.state_channels[:, c]) for c in range(len(channels))]
-    )
+    scenarios = np.concatenate([np.zeros((chain.n_transient, 1), dtype=bool), chain.state_channels], axis=1)
+    probabilities = chain.conversion_probabilities(scenarios)
+    baseline, without = probabilities[0], probabilities[1:]
     effect = 1.0 - without / baseline if baseline > 0 else np.zeros(len(channels))
     return pd.DataFrame(
         {

@@ -124,25 +124,28 @@ def encode_paths(data: pd.DataFrame | pa.Table) -> EncodedPaths:
     The same sequence written with different spacing (`a>b`, `a > b`) may stay two paths; no model
     depends on paths being distinct (the `shapley` model merges equal sequences itself, see
     `aggregate_identical`). Paths with neither conversions nor nulls carry no information and are
-    dropped. Raises
-    `PathDataError` naming the problem (missing column, no rows, empty or missing path, negative or
+    dropped. Raises `PathDataError` naming the problem (missing column, no rows, empty or missing path, negative or
     missing numbers).
     """
     table = _validated_table(data)
-    table = table.group_by("path").aggregate([(c, "sum") for c in NUMERIC_COLUMNS])
-    table = table.rename_columns([c.removesuffix("_sum") for c in table.column_names])
-    conversions = table.column("conversions").to_numpy()
-    nulls = table.column("nulls").to_numpy()
-    table = table.filter(pa.array((conversions + nulls) > 0))
-    if table.num_rows == 0:
+    by_path = table.column("path").combine_chunks().dictionary_encode()  # hash each distinct path once
+    index = by_path.indices.to_numpy(zero_copy_only=False)
+    sums = {
+        name: np.bincount(index, weights=table.column(name).to_numpy(), minlength=len(by_path.dictionary))
+        for name in NUMERIC_COLUMNS
+    }
+    informative = (sums["conversions"] + sums["nulls"]) > 0
+    if not informative.any():
         raise PathDataError("no path has conversions or nulls; there is nothing to attribute")
+    distinct = by_path.dictionary.filter(pa.array(informative))
+    sums = {name: values[informative] for name, values in sums.items()}
 
-    lists = pc.split_pattern(table.column("path").combine_chunks(), SEPARATOR)
+    lists = pc.split_pattern(distinct, SEPARATOR)
     touches = pc.utf8_trim_whitespace(lists.flatten())
     empty = np.flatnonzero(pc.equal(touches, "").to_numpy(zero_copy_only=False))
     if len(empty):
         offsets = lists.offsets.to_numpy()
-        bad = table.column("path")[int(np.searchsorted(offsets, empty[0], side="right")) - 1].as_py()
+        bad = distinct[int(np.searchsorted(offsets, empty[0], side="right")) - 1].as_py()
         raise PathDataError(f"path {bad!r} has an empty channel; give every touch a channel and join them with ' > '")
     encoded = touches.dictionary_encode()
     names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
@@ -156,9 +159,9 @@ def encode_paths(data: pd.DataFrame | pa.Table) -> EncodedPaths:
         offsets=lists.offsets.to_numpy().astype(np.int64),
         token_channel=np.arange(len(channels), dtype=np.int32),
         token_labels=channels,
-        conversions=table.column("conversions").to_numpy(),
-        value=table.column("conversion_value").to_numpy(),
-        nulls=table.column("nulls").to_numpy(),
+        conversions=sums["conversions"],
+        value=sums["conversion_value"],
+        nulls=sums["nulls"],
     )
 
 

@@ -141,6 +141,13 @@ def test_markov_matches_independent_value_iteration(order):
         assert effects.loc[channel, "conversion_probability_without"] == pytest.approx(without, abs=1e-9)
 
 
+def test_markov_iterative_solution_equals_the_direct_solve():
+    chain = build_chain(encode_paths(synthetic_paths(5000, channels=6, seed=8)), 3)
+    scenarios = np.concatenate([np.zeros((chain.n_transient, 1), dtype=bool), chain.state_channels], axis=1)
+    assert chain.n_transient > 100
+    np.testing.assert_allclose(chain.solve_iteratively(scenarios), chain.solve_directly(scenarios), rtol=0, atol=1e-13)
+
+
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 def test_markov_conversion_probability_equals_observed_rate(order):
     paths = synthetic_paths(3000, channels=6, seed=order)

@@ -94,4 +94,4 @@ def test_abtest_user_errors_are_explained(tmp_path, content, message):
 def test_bench_attribution_runs_on_a_small_input():
     result = runner.invoke(app, ["bench", "attribution", "--rows", "3000", "--channels", "5", "--repeats", "1", "--no-reference"])
     assert result.exit_code == 0, result.output
-    assert "ratio to DuckDB" in result.output and "exact Markov" in result.output
+    assert "best / DuckDB" in result.output and "exact Markov" in result.output
