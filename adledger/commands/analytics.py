@@ -98,7 +98,7 @@ def abtest(
         help="CSV with columns variant (first row is control), users, conversions, optional revenue_sum, "
         "revenue_sum_sq, expected_share.",
     ),
-    alpha: float = typer.Option(0.05, "--alpha", min=0.0, max=1.0, help="Two-sided significance level."),
+    alpha: float = typer.Option(0.05, "--alpha", min=1e-6, max=0.5, help="Two-sided significance level."),
     min_effect: float = typer.Option(0.1, "--min-effect", min=0.0, help="Smallest relative change worth detecting."),
     metric: str = typer.Option("conversion", "--metric", help="Primary metric of the decision: conversion or revenue."),
     out: Optional[Path] = typer.Option(None, "--out", dir_okay=False, help="Write the results to this CSV."),
@@ -108,6 +108,8 @@ def abtest(
 
     from adledger.analytics.experiments import ExperimentDataError, analyze_experiment
 
+    if metric not in ("conversion", "revenue"):
+        raise typer.BadParameter(f"{metric!r} is not conversion or revenue", param_hint="--metric")
     try:
         variants = pd.read_csv(input_file)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
