@@ -181,7 +181,9 @@ class CollectorApp:
         elif path == "/demo" and method == "GET" and self.config.serve_demo:
             await self._respond(send, 308, b"", b"text/plain", None, ((b"location", b"/demo/"),))
         elif path == "/health":
-            await self._respond(send, 200, orjson.dumps({"ok": True, "commits": self.events.commits}), JSON, None)
+            healthy = self.events.healthy
+            body = orjson.dumps({"ok": healthy, "commits": self.events.commits})
+            await self._respond(send, 200 if healthy else 503, body, JSON, None)
         elif implied != NOT_EVENT or path in PIXEL_PATHS:
             await self._respond(send, 405, b'{"error":"method not allowed"}', JSON, request.origin)
         else:

@@ -7,12 +7,13 @@ Durability: `append()` returns only after the bytes are written and `fdatasync`e
 acknowledged only once its events survive a crash of the process (and of the machine, as far as the disk
 honours flushes). Group commit (Gray & Reuter, *Transaction Processing*, 1993, §9.4.7; DeWitt et al.,
 "Implementation techniques for main memory database systems", SIGMOD 1984) makes that cheap: requests
-that arrive while one flush is in progress are buffered and covered together by the next single
-write + fdatasync, which runs in a writer thread so the event loop keeps serving.
+that arrive while a flush is in progress are buffered and covered together by the next single
+write + fdatasync, done in threads so the event loop keeps serving.
 
 Crash safety: only whole lines are acknowledged, so a line without its final newline is the remains of a
 flush that never completed. When a file is opened (and for the newest files at start-up) such a torn tail
-is cut off, so later appends always start on a fresh line. A failed flush is rolled back the same way.
+is cut off, so later appends always start on a fresh line. A failed write is rolled back the same way; after
+a failed `fdatasync` the log refuses further appends until the process is restarted.
 One process writes to a folder at a time (an advisory lock on `ROOT/.collector.lock`).
 """
 
@@ -24,7 +25,6 @@ import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger("adledger.collector")
@@ -88,27 +88,30 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-@dataclass
-class _OpenFile:
-    fd: int
-    size: int
-
-
 class EventLog:
-    """The collector's output folder. Use `async with EventLog(root) as log: await log.append(key, data)`."""
+    """The collector's output folder. Use `async with EventLog(root) as log: await log.append(key, data)`.
 
-    def __init__(self, root: Path, max_pending_bytes: int = 64 * 1024 * 1024) -> None:
+    Flushes overlap: the writer thread appends batch N+1 while batch N's `fdatasync` is still running in the
+    sync pool (at most `max_inflight` at a time). A sync covers everything written before it started, so each
+    batch is acknowledged when its own sync returns. Concurrent `fdatasync`s on one file are absorbed by the
+    file system's journal commits, so this raises the flush rate when the disk is slow to confirm.
+    """
+
+    def __init__(self, root: Path, max_pending_bytes: int = 64 * 1024 * 1024, max_inflight: int = 4) -> None:
         self.root = Path(root)
         self.max_pending_bytes = max_pending_bytes
+        self.max_inflight = max_inflight
         self.commits = 0
-        self._files: dict[str, _OpenFile] = {}
+        self._files: dict[str, int] = {}
         self._pending: dict[str, list[bytes]] = {}
         self._pending_bytes = 0
         self._waiters: list[asyncio.Future[None]] = []
         self._wake: asyncio.Event | None = None
         self._closing = False
+        self._failed: OSError | None = None
         self._task: asyncio.Task[None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._syncer: ThreadPoolExecutor | None = None
         self._lock_fd: int | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------------------
@@ -150,7 +153,8 @@ class EventLog:
         """Open the folder (if not yet) and start the flusher; call from the event loop that serves requests."""
         self.open()
         self._wake = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adledger-eventlog")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adledger-eventlog-write")
+        self._syncer = ThreadPoolExecutor(max_workers=self.max_inflight, thread_name_prefix="adledger-eventlog-sync")
         self._task = asyncio.get_running_loop().create_task(self._flusher())
 
     async def close(self) -> None:
@@ -161,11 +165,12 @@ class EventLog:
             self._wake.set()
             await self._task
             self._task = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
-        for open_file in self._files.values():
-            os.close(open_file.fd)
+        for pool in (self._writer, self._syncer):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._writer = self._syncer = None
+        for fd in self._files.values():
+            os.close(fd)
         self._files.clear()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -175,8 +180,12 @@ class EventLog:
     async def append(self, hour_key: str, data: bytes) -> None:
         """Append `data` (whole lines, each ending in a newline) to the file of `hour_key`; return once durable.
 
-        Raises `Busy` when the backlog is above `max_pending_bytes`, or the `OSError` of a failed flush.
+        Raises `Busy` when the backlog is above `max_pending_bytes` or the log is closing, and `OSError` when
+        the bytes could not be made durable (after a failed `fdatasync` every later append fails too: the
+        kernel may have dropped dirty pages, so only a restart, which re-reads the files, is safe).
         """
+        if self._failed is not None:
+            raise self._failed
         if self._closing or self._wake is None:
             raise Busy("the collector is shutting down")
         if self._pending_bytes + len(data) > self.max_pending_bytes:
@@ -188,38 +197,63 @@ class EventLog:
         self._wake.set()
         await waiter
 
+    @property
+    def healthy(self) -> bool:
+        """False once a flush failed to reach the disk (restart the collector)."""
+        return self._failed is None
+
+    @staticmethod
+    def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+        for waiter in waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(error)
+
     async def _flusher(self) -> None:
         assert self._wake is not None
         loop = asyncio.get_running_loop()
+        inflight: set[asyncio.Future[None]] = set()
         while True:
-            await self._wake.wait()
-            self._wake.clear()
             if not self._pending:
                 if self._closing:
-                    return
+                    break
+                await self._wake.wait()
+                self._wake.clear()
+                continue
+            if len(inflight) >= self.max_inflight:
+                await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                inflight = {sync for sync in inflight if not sync.done()}
                 continue
             pending, waiters = self._pending, self._waiters
             self._pending, self._waiters, self._pending_bytes = {}, [], 0
             try:
-                await loop.run_in_executor(self._executor, self._commit, pending)
-            except Exception as exc:  # noqa: BLE001 - every waiter learns that its bytes are not durable
-                log.error("flush failed, %d requests answered with an error: %s", len(waiters), exc)
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
-            else:
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
-            self.commits += 1
-            if self._pending or self._closing:
-                self._wake.set()
+                fds = await loop.run_in_executor(self._writer, self._write, pending)
+            except OSError as exc:
+                log.error("write failed, %d requests answered with an error: %s", len(waiters), exc)
+                self._settle(waiters, exc)
+                continue
+            sync = loop.run_in_executor(self._syncer, self._sync, fds)
+            sync.add_done_callback(lambda done, w=waiters: self._synced(done, w))
+            inflight = {f for f in inflight if not f.done()} | {sync}
+        if inflight:
+            await asyncio.wait(inflight)
+
+    def _synced(self, done: asyncio.Future[None], waiters: list[asyncio.Future[None]]) -> None:
+        error = done.exception()
+        if error is not None:
+            log.error("fdatasync failed, %d requests answered with an error: %s", len(waiters), error)
+            if isinstance(error, OSError) and self._failed is None:
+                self._failed = error
+        self.commits += 1
+        self._settle(waiters, error)
 
     # -- the writer thread --------------------------------------------------------------------------------------
-    def _open(self, hour_key: str) -> _OpenFile:
-        open_file = self._files.get(hour_key)
-        if open_file is not None:
-            return open_file
+    def _open(self, hour_key: str) -> int:
+        fd = self._files.get(hour_key)
+        if fd is not None:
+            return fd
         path = hour_path(self.root, hour_key)
         created_dirs = [p for p in (path.parent.parent.parent, path.parent.parent, path.parent) if not p.exists()]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -231,32 +265,40 @@ class EventLog:
         if is_new:  # make the new directory entries durable too
             for directory in [path.parent, *(p.parent for p in created_dirs)]:
                 _fsync_dir(directory)
-        open_file = _OpenFile(fd=fd, size=os.fstat(fd).st_size)
-        self._files[hour_key] = open_file
-        return open_file
+        self._files[hour_key] = fd
+        return fd
 
-    def _commit(self, pending: dict[str, list[bytes]]) -> None:
-        written: list[tuple[_OpenFile, int]] = []
-        try:
-            for hour_key in sorted(pending):
-                open_file = self._open(hour_key)
-                data = b"".join(pending[hour_key])
-                start = open_file.size
-                written.append((open_file, start))
+    def _write(self, pending: dict[str, list[bytes]]) -> list[int]:
+        """Append each hour's bytes; return duplicates of the written files' descriptors for the sync.
+
+        A failed write is rolled back to where the file ended, so no partial line stays behind (only this thread
+        appends, so nothing was written after it).
+        """
+        synced: list[int] = []
+        for hour_key in sorted(pending):
+            fd = self._open(hour_key)
+            data = b"".join(pending[hour_key])
+            start = os.lseek(fd, 0, os.SEEK_END)
+            try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(open_file.fd, view):]
-                open_file.size = start + len(data)
-            for open_file, _ in written:
-                os.fdatasync(open_file.fd)
-        except OSError:
-            for open_file, start in written:  # roll back: unacknowledged bytes must not stay half-written
-                try:
-                    os.ftruncate(open_file.fd, start)
-                    open_file.size = start
-                except OSError:
-                    log.exception("could not roll back a failed flush")
-            raise
+                    view = view[os.write(fd, view):]
+            except OSError:
+                os.ftruncate(fd, start)
+                for duplicate in synced:
+                    os.close(duplicate)
+                raise
+            synced.append(os.dup(fd))  # the sync owns it: closing an older hour's file here cannot race it
         newest = max(pending)
         for hour_key in [k for k in self._files if k < newest]:  # the hour has turned: close older files
-            os.close(self._files.pop(hour_key).fd)
+            os.close(self._files.pop(hour_key))
+        return synced
+
+    @staticmethod
+    def _sync(fds: list[int]) -> None:
+        try:
+            for fd in fds:
+                os.fdatasync(fd)
+        finally:
+            for fd in fds:
+                os.close(fd)
