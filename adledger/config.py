@@ -27,6 +27,18 @@ class Settings:
     def report(self) -> Path:
         return self.data_dir / "report.html"
 
+    @property
+    def postgres_url(self) -> str | None:
+        """Connection URL of the `postgres` target (ADLEDGER_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE)."""
+        if self.dbt_target != "postgres":
+            return None
+        env = os.environ
+        return (
+            f"postgresql://{env.get('ADLEDGER_PG_USER', 'adledger')}:{env.get('ADLEDGER_PG_PASSWORD', '')}"
+            f"@{env.get('ADLEDGER_PG_HOST', 'localhost')}:{env.get('ADLEDGER_PG_PORT', '5432')}"
+            f"/{env.get('ADLEDGER_PG_DATABASE', 'adledger')}"
+        )
+
 
 def settings() -> Settings:
     """Settings read from the environment at call time (tests change it per test)."""

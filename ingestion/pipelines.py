@@ -18,7 +18,8 @@ def destination(cfg: Settings | None = None):
     """The dlt destination for the configured environment: the DuckDB warehouse file, or PostgreSQL."""
     cfg = cfg or settings()
     if cfg.dbt_target == "postgres":
-        return dlt.destinations.postgres()  # credentials: DESTINATION__POSTGRES__CREDENTIALS
+        # the same server and database dbt's `postgres` target uses (ADLEDGER_PG_*), unless dlt config says otherwise
+        return dlt.destinations.postgres(credentials=cfg.postgres_url)
     cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return dlt.destinations.duckdb(str(cfg.warehouse))
 

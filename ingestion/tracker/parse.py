@@ -22,6 +22,7 @@ from typing import Sequence
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 #: click ids read from the landing URL (`context.page.url`), in the order they are checked for `click_id_type`
 CLICK_IDS = ("gclid", "gbraid", "wbraid", "dclid", "msclkid", "fbclid", "ttclid", "li_fat_id", "irclickid", "sccid")
@@ -115,8 +116,13 @@ def _ip_prefix_sql(ip: str) -> str:
     end"""
 
 
-def _shape_sql(relation: str) -> str:
-    """SQL that turns parsed rows (`j` struct, `_file`, `_line`) into the raw event row, PII hashed."""
+def _shape_sql(relation: str, with_reason: bool = False) -> str:
+    """SQL that turns parsed rows (`j` struct, `_file`) into the raw event row, PII hashed.
+
+    With `with_reason`, a `_reason` column carries the first contract rule each row breaks (NULL when none), so
+    the fast path checks the contract in the same pass. IP addresses repeat, so each distinct one is hashed once.
+    """
+    reason = f", {_reason_sql()} as _reason" if with_reason else ""
     utm = ",\n      ".join(
         f"coalesce(nullif(j.context.campaign.{k.removeprefix('utm_').replace('campaign', 'name')}, ''), "
         f"{_url_param(k)}) as {k}"
@@ -129,8 +135,12 @@ def _shape_sql(relation: str) -> str:
       select *, j.context.page.url as page_url,
              json_extract_string(j.properties, ['$.order_id', '$.revenue', '$.currency', '$.experiment_id',
                                                 '$.variation_id']) as _props,
-             '&' || split_part(split_part(j.context.page.url, '#', 1), '?', 2) as _query
+             '&' || split_part(split_part(j.context.page.url, '#', 1), '?', 2) as _query,
+             j.context.ip as _ip{reason}
       from {relation}
+    ), ips as (
+      select _ip, sha256($ip_opad || unhex(sha256($ip_ipad || encode(_ip)))) as _ip_hash, {_ip_prefix_sql("_ip")} as _ip_net
+      from (select distinct _ip from parsed where _ip is not null)
     ), shaped as (
       select
         j.messageId as message_id,
@@ -147,8 +157,8 @@ def _shape_sql(relation: str) -> str:
         j.context.page.title as page_title,
       {utm},
       {clicks},
-        coalesce(j.context.ip_hash, sha256($ip_opad || unhex(sha256($ip_ipad || encode(j.context.ip))))) as ip_hash,
-        coalesce(j.context.ip_prefix, {_ip_prefix_sql("j.context.ip")}) as ip_prefix,
+        coalesce(j.context.ip_hash, ips._ip_hash) as ip_hash,
+        coalesce(j.context.ip_prefix, ips._ip_net) as ip_prefix,
         j.context.userAgent as user_agent,
         try_cast(j.context.consent.categoryPreferences->>'$.advertising' as boolean) as consent_advertising,
         try_cast(j.context.consent.categoryPreferences->>'$.analytics' as boolean) as consent_analytics,
@@ -161,13 +171,13 @@ def _shape_sql(relation: str) -> str:
         upper(_props[3]) as currency,
         _props[4] as experiment_id,
         _props[5] as variation_id,
-        json_remove(json_remove(j.properties, '$.email'), '$.phone') as properties,
+        case when contains(j.properties::varchar, '"email"') or contains(j.properties::varchar, '"phone"')
+             then json_remove(json_remove(j.properties, '$.email'), '$.phone') else j.properties end as properties,
         _file,
-        $load_id as _load_id
-      from parsed
+        $load_id as _load_id{", _reason" if with_reason else ""}
+      from parsed left join ips using (_ip)
     )
     select *, case {click_type} end as click_id_type from shaped
-    qualify row_number() over (partition by message_id order by received_at nulls last, _file, event_at) = 1
     """
 
 
@@ -181,6 +191,21 @@ def hmac_pads(key: str | bytes) -> tuple[bytes, bytes]:
         raw = hashlib.sha256(raw).digest()
     raw = raw.ljust(64, b"\0")
     return bytes(b ^ 0x36 for b in raw), bytes(b ^ 0x5C for b in raw)
+
+
+def _first_deliveries_sql(relation: str) -> str:
+    """Rows of `relation` whose messageId is new to this run, the first received of repeats within it."""
+    return f"""
+    with batch as (select * from {relation}),
+    repeated as (select message_id from batch group by message_id having count(*) > 1),
+    once as (
+      select b.* from batch b anti join repeated using (message_id)
+      union all
+      select * from (select b.* from batch b semi join repeated using (message_id))
+      qualify row_number() over (partition by message_id order by received_at nulls last, _file, event_at) = 1
+    )
+    select * from once anti join _seen using (message_id)
+    """
 
 
 class TrackerParser:
@@ -197,6 +222,7 @@ class TrackerParser:
             self._con.execute(f"set threads = {int(threads)}")
         ipad, opad = hmac_pads(ip_key)
         self._params = {"email_salt": email_salt, "ip_ipad": ipad, "ip_opad": opad}
+        self._con.execute("create temp table _seen (message_id varchar)")
 
     def close(self) -> None:
         self._con.close()
@@ -220,43 +246,39 @@ class TrackerParser:
         """Drop events whose messageId this parser already returned (earlier files of the same run) and keep the
         first received of repeats inside the batch: a run yields each messageId once."""
         con = self._con
-        con.execute("create temp table if not exists _seen (message_id varchar primary key)")
         con.register("_batch", events)
-        fresh = con.sql(
-            """
-            select b.* from _batch b anti join _seen s using (message_id)
-            qualify row_number() over (partition by message_id order by received_at nulls last, _file, event_at) = 1
-            """
-        ).to_arrow_table()
+        fresh = con.sql(_first_deliveries_sql("_batch")).to_arrow_table()
         con.unregister("_batch")
-        con.register("_fresh", fresh)
+        self._remember(fresh)
+        return fresh
+
+    def _remember(self, events: pa.Table) -> None:
+        con = self._con
+        con.register("_fresh", events)
         con.execute("insert into _seen select message_id from _fresh")
         con.unregister("_fresh")
-        return fresh
 
     # -- fast path ------------------------------------------------------------------------------------------------
     def _fast(self, files: list[str], names: list[str]) -> ParsedBatch:
         con = self._con
         con.register("_names", pa.table({"path": files, "name": names}))
-        con.execute(
-            f"""
-            create or replace temp table _lines as
+        lines = f"""(
             select struct_pack(r.type, r.messageId, r.timestamp, r.receivedAt, r.sentAt, r.anonymousId, r.userId,
                                r.event, r."name", r.properties, r.traits, r.context) as j,
                    n.name as _file
             from read_json($files, format = 'newline_delimited', columns = {READ_JSON_COLUMNS},
                            filename = true, maximum_object_size = 1048576) r
             join _names n on n.path = r.filename
-            """,
-            {"files": files},
-        )
-        bad = con.execute(f"select count(*) from _lines where ({_reason_sql()}) is not null").fetchone()[0]
-        if bad:
+        )"""
+        shaped = con.sql(_shape_sql(lines, with_reason=True), params={**self._params, "files": files})
+        events = shaped.to_arrow_table()
+        con.unregister("_names")
+        if events.column("_reason").null_count != events.num_rows:
             raise duckdb.InvalidInputException("contract violations: re-read line by line")
-        counts = dict(con.execute("select _file, count(*) from _lines group by all").fetchall())
-        events = con.sql(_shape_sql("_lines"), params=self._params).to_arrow_table()
-        con.execute("drop table _lines")
-        stats = [FileStats(n, counts.get(n, 0), counts.get(n, 0), 0) for n in names]
+        events = events.drop_columns(["_reason"])
+        counts = pc.value_counts(events.column("_file")).to_pylist()
+        per_file = {c["values"]: c["counts"] for c in counts}
+        stats = [FileStats(n, per_file.get(n, 0), per_file.get(n, 0), 0) for n in names]
         return ParsedBatch(events=events, quarantined=_empty_quarantine(), files=stats)
 
     # -- exact path -----------------------------------------------------------------------------------------------
