@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from adledger.collector.eventlog import event_files
+from adledger.collector.eventlog import event_files, read_events
 
 LOOPBACK = "127.0.0.1"
 MAX_DURATION_S = 300.0
@@ -221,18 +221,54 @@ def count_lines(out_dir: Path) -> int:
     return total
 
 
+@dataclass
+class BenchOutcome:
+    """A bench run: the load measured, the events found on disk, and the acknowledged ones missing there."""
+
+    load: LoadResult
+    lines_on_disk: int
+    missing_acked: int
+    killed: bool
+
+
+def message_ids_on_disk(out_dir: Path) -> set[str]:
+    """messageIds of every whole line under `out_dir` (a torn last line left by a kill is skipped)."""
+    return {event["messageId"] for event in read_events(out_dir)}
+
+
 def run_bench(
-    clients: int, duration_s: float, batch_size: int, on_tick: Callable[[LoadResult, float], None] | None = None
-) -> tuple[LoadResult, int]:
-    """Start a collector on loopback (temporary folder), load it, stop it; return the result and lines on disk."""
+    clients: int,
+    duration_s: float,
+    batch_size: int,
+    kill_after_s: float | None = None,
+    on_tick: Callable[[LoadResult, float], None] | None = None,
+) -> BenchOutcome:
+    """Start a collector on loopback (temporary folder), load it, stop it (or SIGKILL it after `kill_after_s`),
+    then count what is on disk and which acknowledged events are missing (the messageIds of every acked event
+    are kept only in the kill mode; otherwise acked events are compared by count)."""
+
+    async def load(collector: CollectorProcess, write_key: str) -> LoadResult:
+        task = asyncio.ensure_future(generate_load(
+            collector.port, write_key, clients, duration_s, batch_size, record_ids=kill_after_s is not None,
+            on_tick=on_tick,
+        ))
+        if kill_after_s is not None:
+            await asyncio.sleep(kill_after_s)
+            collector.kill9()
+        return await task
+
     with tempfile.TemporaryDirectory(prefix="adledger-bench-collect-") as tmp:
         write_key = base64.urlsafe_b64encode(os.urandom(12)).decode()
         collector = start_collector(Path(tmp), write_key, ip_hash_key=os.urandom(16).hex(), extra_args=("--no-demo",))
         try:
-            result = _run_loop(generate_load(collector.port, write_key, clients, duration_s, batch_size, on_tick=on_tick))
+            result = _run_loop(load(collector, write_key))
         finally:
             collector.stop()
-        return result, count_lines(Path(tmp))
+        if kill_after_s is None:
+            lines = count_lines(Path(tmp))
+            return BenchOutcome(result, lines, max(0, result.events_acked - lines), killed=False)
+        on_disk = message_ids_on_disk(Path(tmp))
+        return BenchOutcome(result, len(on_disk), len(set(result.acked_ids) - on_disk), killed=True)
 
 
 def _run_loop(coroutine):  # type: ignore[no-untyped-def]
