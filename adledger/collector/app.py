@@ -90,6 +90,7 @@ class Request:
 
 
 def utc_now() -> datetime:
+    """The current time, timezone-aware UTC (the collector's clock for `receivedAt`)."""
     return datetime.now(timezone.utc)
 
 
@@ -119,12 +120,12 @@ class CollectorApp:
     def __init__(
         self,
         config: CollectorConfig,
-        log_: EventLog,
+        events: EventLog,
         clock: Callable[[], datetime] = utc_now,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
-        self.events = log_
+        self.events = events
         self.enricher = Enricher(config.ip_hash_key)
         self._keys = frozenset(config.write_keys)
         self._clock = clock

@@ -164,7 +164,7 @@ def test_the_pipeline_attributes_the_consented_order_to_paid_search(
     from adledger.demo import materialize
 
     monkeypatch.setenv("SOURCES__TRACKER__PATH", str(collector.out_dir))
-    run = materialize(select='+key:"marts/mart_channel_daily"')
+    run = materialize()  # every asset with its checks, as `adledger demo` runs them
     assert run.success, run.failed_steps
     with duckdb.connect(str(settings().warehouse), read_only=True) as con:
         rows = con.execute(
@@ -175,3 +175,24 @@ def test_the_pipeline_attributes_the_consented_order_to_paid_search(
     assert channels["paid_search"] == (2, 1, 98.0)
     others = {c: v for c, v in channels.items() if c != "paid_search"}
     assert sum(v[1] for v in others.values()) == 1  # the cookieless order: its own session, not paid search
+
+
+def test_a_tcf_consent_string_is_honoured_without_the_banner(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A page with an IAB TCF v2 CMP: storage (purpose 1) granted, ad measurement (purpose 7) refused."""
+    collector = start_collector(tmp_path, WRITE_KEY, ip_hash_key=TEST_IP_KEY)  # its own: the mart test counts visits
+    context = browser.new_context()
+    context.add_init_script(
+        "window.__tcfapi = function (command, version, callback) {"
+        "  if (command === 'addEventListener') callback({eventStatus: 'tcloaded', gdprApplies: true,"
+        "    purpose: {consents: {1: true, 7: false}}}, true); };"
+    )
+    page = context.new_page()
+    page.goto(collector.url + "/demo/?utm_source=bing&utm_medium=cpc&msclkid=MS42")
+    events = _wait_for(collector.out_dir, lambda evs: any("msclkid=MS42" in str(e) for e in evs))
+    cookie = {c["name"]: c["value"] for c in context.cookies()}.get("adl_aid")
+    context.close()
+    assert collector.stop() == 0
+    [landing] = [e for e in events if "msclkid=MS42" in e["context"]["page"]["url"]]
+    assert cookie and landing["anonymousId"] == cookie
+    assert landing["context"]["consent"]["categoryPreferences"] == {"analytics": True, "advertising": False}
+    assert landing["context"]["campaign"]["msclkid"] == "MS42"
