@@ -126,6 +126,7 @@ def test_paid_search_visit_with_consent(granted: Visit) -> None:
     assert order["properties"]["order_id"] == granted.order_id
     assert (order["properties"]["revenue"], order["properties"]["currency"]) == (98, "EUR")
     assert order["context"]["campaign"]["gclid"] == "TEST123"  # the stored touch rides along with the conversion
+    assert "campaign" not in checkout["context"]  # page views carry only their own URL's campaign
     assert order["userId"] == "customer-42"
     [identify] = [e for e in granted.events if e["type"] == "identify"]
     assert identify["traits"] == {"plan": "pro"}

@@ -57,6 +57,7 @@ function send(type, ev) {
   ev.timestamp = ev.timestamp || new Date().toISOString();
   if (!consent) return waiting.push([type, ev]);
   var ok = consent.analytics, uid = ok && get(UID), c = campaign();
+  if (type == 'page') c = landing(); // stored touch: track only
   if (type == 'identify') { if (!ok) return; put(UID, ev.userId); }
   if (uid && !ev.userId) ev.userId = uid;
   ev.type = type; ev.messageId = uuid(); ev.writeKey = key; ev.sentAt = new Date().toISOString();
