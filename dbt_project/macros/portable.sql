@@ -42,3 +42,17 @@
 {% macro null_safe_equal(left, right) -%}
     ({{ left }} is not distinct from {{ right }})
 {%- endmacro %}
+
+{#- Whether an event's analytics consent admits it to user-level tables (see var require_explicit_consent). -#}
+{% macro has_analytics_consent(column) -%}
+    {%- if var('require_explicit_consent') -%}
+    coalesce({{ column }}, false)
+    {%- else -%}
+    coalesce({{ column }}, true)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An 8-byte float on every warehouse (dbt.type_float() is 4 bytes on DuckDB). -#}
+{% macro type_double() -%}
+    double precision
+{%- endmacro %}

@@ -16,7 +16,12 @@ from ingestion.pipelines import ingest_tracker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-MART_QUERY = "select day, channel, sessions, visitors, conversions, revenue from marts.mart_channel_daily order by 1, 2"
+MART_QUERIES = {
+    "mart_channel_daily": "select day, channel, sessions, visitors, conversions, revenue from marts.mart_channel_daily",
+    "fct_attributed_conversions": "select order_id, model, coalesce(touchpoint_id, ''), channel, credit, revenue_credit "
+    "from marts.fct_attributed_conversions",
+    "fct_conversions": "select order_id, person_id, session_channel, revenue, is_first_order from marts.fct_conversions",
+}
 
 
 def _dbt_build(env: dict[str, str]) -> None:
@@ -39,7 +44,7 @@ def test_marts_are_identical_on_duckdb_and_postgres(adledger_env, tracker_logs, 
     ingest_tracker(tracker_logs.root)
     _dbt_build({"ADLEDGER_DBT_DUCKDB_PATH": str(settings().warehouse), "ADLEDGER_DBT_TARGET": "duckdb"})
     with duckdb.connect(str(settings().warehouse), read_only=True) as con:
-        on_duckdb = con.execute(MART_QUERY).fetchall()
+        on_duckdb = {name: sorted(con.execute(q).fetchall()) for name, q in MART_QUERIES.items()}
 
     server, database = postgres_database
     pg_env = {"ADLEDGER_DBT_TARGET": "postgres", "ADLEDGER_PG_HOST": server.host, "ADLEDGER_PG_PORT": str(server.port),
@@ -52,9 +57,12 @@ def test_marts_are_identical_on_duckdb_and_postgres(adledger_env, tracker_logs, 
     _dbt_build(pg_env)
     import psycopg2
 
+    on_postgres = {}
     with psycopg2.connect(server.url(database)) as con, con.cursor() as cur:
-        cur.execute(MART_QUERY)
-        on_postgres = cur.fetchall()
+        for name, query in MART_QUERIES.items():
+            cur.execute(query)
+            on_postgres[name] = sorted(cur.fetchall())
 
-    assert len(on_duckdb) > 10
-    assert _normalize(on_postgres) == _normalize(on_duckdb)
+    for name in MART_QUERIES:
+        assert len(on_duckdb[name]) > 10, name
+        assert _normalize(on_postgres[name]) == _normalize(on_duckdb[name]), name

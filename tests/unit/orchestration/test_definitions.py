@@ -21,6 +21,11 @@ EXPECTED_ASSETS = {
     "intermediate/int_sessions_classified",
     "marts/mart_channel_daily",
     "quality/quarantined_rows",
+    "intermediate/int_identities_stitched",
+    "intermediate/int_conversion_paths",
+    "marts/fct_touchpoints",
+    "marts/fct_conversions",
+    "marts/fct_attributed_conversions",
 }
 EXPECTED_BLOCKING_CHECKS = {("raw_tracker/events", "gx_raw_tracker_events")}
 

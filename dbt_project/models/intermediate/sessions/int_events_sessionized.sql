@@ -65,6 +65,10 @@ final as (
         click_id_type,
         click_id,
         is_conversion,
+        {{ has_analytics_consent('consent_analytics') }} as has_analytics_consent,
+        consent_advertising,
+        device_id,
+        email_hash,
         order_id,
         revenue,
         currency

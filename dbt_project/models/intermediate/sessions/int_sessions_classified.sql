@@ -80,6 +80,7 @@ final as (
     select
         landings.session_id,
         landings.anonymous_id,
+        landings.has_analytics_consent,
         landings.event_at as session_started_at,
         landings.event_date as session_date,
         classified.channel,
@@ -87,6 +88,7 @@ final as (
         landings.utm_medium,
         landings.utm_campaign,
         landings.click_id_type,
+        landings.click_id,
         coalesce(conversions.conversions, 0) as conversions,
         coalesce(conversions.revenue, 0) as revenue
     from landings

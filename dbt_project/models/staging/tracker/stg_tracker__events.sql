@@ -33,7 +33,7 @@ renamed as (
         consent_analytics,
         email_hash,
         order_id,
-        cast(revenue as {{ dbt.type_numeric() }}) as revenue,
+        cast(revenue as decimal(18, 4)) as revenue,
         currency,
         experiment_id,
         variation_id,

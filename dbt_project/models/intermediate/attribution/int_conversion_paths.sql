@@ -1,0 +1,45 @@
+{#- For each user-level conversion, the person's touchpoints that started at most `attribution_lookback_days` before
+    it and not after it, numbered in time order (grain: order_id × touchpoint_id). -#}
+with conversions as (
+
+    select order_id, person_id, converted_at
+    from {{ ref('fct_conversions') }}
+    where is_user_level and person_id is not null
+
+),
+
+touchpoints as (
+
+    select touchpoint_id, person_id, channel, touched_at from {{ ref('fct_touchpoints') }}
+
+),
+
+joined as (
+
+    select
+        conversions.order_id,
+        conversions.converted_at,
+        touchpoints.touchpoint_id,
+        touchpoints.channel,
+        touchpoints.touched_at,
+        {{ dbt.datediff('touchpoints.touched_at', 'conversions.converted_at', 'second') }} / 86400.0 as days_before
+    from conversions
+    inner join touchpoints
+        on conversions.person_id = touchpoints.person_id
+        and touchpoints.touched_at <= conversions.converted_at
+        and touchpoints.touched_at >= conversions.converted_at
+            - {{ dbt.safe_cast("'" ~ var('attribution_lookback_days') ~ " days'", 'interval') }}
+
+),
+
+final as (
+
+    select
+        *,
+        row_number() over (partition by order_id order by touched_at, touchpoint_id) as touch_position,
+        count(*) over (partition by order_id) as touch_count
+    from joined
+
+)
+
+select * from final
