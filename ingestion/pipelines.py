@@ -70,3 +70,13 @@ def _this_run_files(pipe: dlt.Pipeline, info: LoadInfo) -> list[tuple]:
             f"select file, lines_read, rows_valid, rows_quarantined from files where _load_id in ({ids})"
         )
     return list(rows or [])
+
+
+def ingest_first_party(path: str | Path, cfg: Settings | None = None) -> dict[str, int]:
+    """Load the first-party exports under `path` into `raw_first_party`; returns rows loaded per table."""
+    from ingestion.first_party import first_party
+
+    pipe = pipeline("first_party", cfg)
+    info = pipe.run(first_party(path=str(path)))
+    counts = pipe.last_trace.last_normalize_info.row_counts if pipe.last_trace else {}
+    return {table: rows for table, rows in counts.items() if not table.startswith("_dlt")} if info else {}

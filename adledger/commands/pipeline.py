@@ -53,16 +53,29 @@ def ingest(
     """Run one dlt pipeline into `raw_<source>` (configuration from .dlt/ files or SOURCES__<NAME>__* variables)."""
     if source not in INGEST_SOURCES:
         fail(f"unknown source {source!r}", hint=f"choose one of: {', '.join(INGEST_SOURCES)}")
-    if source != "tracker":
-        fail(f"the {source} pipeline is not part of this build yet", hint="load tracker logs: adledger ingest tracker")
-    if not path:
-        fail("--path is required for the tracker source", hint="adledger ingest tracker --path data/world/tracker")
-    if "://" not in path and not Path(path).exists():
-        fail(f"{path} does not exist", hint="point --path at a folder of .jsonl or .jsonl.gz files")
-    from ingestion.pipelines import ingest_tracker
+    if source in FILE_SOURCES:
+        _ingest_files(source, path)
+        return
+    fail(f"the {source} pipeline is not part of this build yet", hint="load tracker logs: adledger ingest tracker")
 
-    with err.status(f"loading tracker files from {path} ..."):
-        load = ingest_tracker(path)
+
+FILE_SOURCES = {"tracker": "a folder of .jsonl or .jsonl.gz files", "first_party": "a folder of the CSV exports"}
+
+
+def _ingest_files(source: str, path: str | None) -> None:
+    """The file-based sources: tracker logs and first-party exports."""
+    if not path:
+        fail(f"--path is required for the {source} source", hint=f"adledger ingest {source} --path <{FILE_SOURCES[source]}>")
+    if "://" not in path and not Path(path).exists():
+        fail(f"{path} does not exist", hint=f"point --path at {FILE_SOURCES[source]}")
+    from ingestion import pipelines
+
+    with err.status(f"loading {source} files from {path} ..."):
+        if source == "first_party":
+            info = pipelines.ingest_first_party(path)
+            out.print(f"first_party: loaded {', '.join(sorted(info))} into raw_first_party")
+            return
+        load = pipelines.ingest_tracker(path)
     out.print(
         f"tracker: {load.files} files, {load.lines_read:,} lines read = {load.rows_valid:,} valid "
         f"+ {load.rows_quarantined:,} quarantined (see quality.quarantined_rows)"
