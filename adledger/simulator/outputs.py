@@ -7,7 +7,6 @@ as integer micros (`cost_micros`, a multiple of 10,000). USD conversions use `fi
 
 from __future__ import annotations
 
-import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 

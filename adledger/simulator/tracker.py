@@ -32,6 +32,8 @@ from adledger.simulator.world import DayResult, World
 
 MALFORMED_KINDS = ("truncated_json", "binary_junk", "missing_field", "wrong_type")
 GZIP_LEVEL = 3
+#: hourly files compressed in the background before the writer waits (bounds the memory held in blobs)
+MAX_BACKLOG = 48
 
 _CONTEXT = """{
     'page': {'path': e.page_path, 'referrer': e.referrer, 'search': e.search, 'title': e.page_title, 'url': e.url},
@@ -144,6 +146,7 @@ class TrackerWriter:
         self._register_static()
         self.pool = ThreadPoolExecutor(max_workers=2)
         self._written: set[str] = set()
+        self._jobs: list = []
         out = world.trouble.outage
         t0 = world.cal.start_ms + out["day"] * DAY_MS
         self.outage = (t0 + out["hours"][0] * HOUR_MS, t0 + out["hours"][1] * HOUR_MS)
@@ -246,14 +249,18 @@ class TrackerWriter:
     def close(self) -> None:
         if self.pending is not None and self.pending.num_rows:
             self._flush(None)
+        for job in self._jobs:
+            self._collect(job)
+        self._jobs = []
         self.pool.shutdown(wait=True)
         self.con.close()
 
     # --------------------------------------------------------------------------------------------- files
     def _flush(self, before_ms: int | None) -> None:
-        table = self.pending.sort_by([("recv", "ascending")]) if self.pending is not None else None
-        if table is None or table.num_rows == 0:
+        if self.pending is None or self.pending.num_rows == 0:
             return
+        order = np.argsort(self.pending.column("recv").to_numpy(), kind="stable")
+        table = self.pending.take(pa.array(order))
         recv = table.column("recv").to_numpy()
         cut = len(recv) if before_ms is None else int(np.searchsorted(recv, before_ms, side="left"))
         ready, self.pending = table.slice(0, cut), table.slice(cut)
@@ -268,21 +275,23 @@ class TrackerWriter:
             col = col.cast(pa.large_string())
         offsets = np.frombuffer(col.buffers()[1], dtype=np.int64)[col.offset: col.offset + len(col) + 1]
         data = memoryview(col.buffers()[2])
-        jobs = []
         for a, b in zip(starts, ends):
-            hour_ms = int(hours[a]) * HOUR_MS
-            rel = self._path(hour_ms)
+            rel = self._path(int(hours[a]) * HOUR_MS)
+            if rel in self._written:
+                raise RuntimeError(f"{rel} would be written twice")
+            self._written.add(rel)
             rng = stream(self.seed, "malformed", int(hours[a]))
             blob = bytes(data[offsets[a]:offsets[b]])
             line_offsets = offsets[a:b + 1] - offsets[a]
-            jobs.append(self.pool.submit(self._write_file, rel, blob, line_offsets, rng))
-        for job in jobs:
-            stat = job.result()
-            if stat.file in self._written:
-                raise RuntimeError(f"{stat.file} would be written twice")
-            self._written.add(stat.file)
-            self.log.files.append(stat)
-            self.log.events_written += stat.events
+            self._jobs.append(self.pool.submit(self._write_file, rel, blob, line_offsets, rng))
+        # compression runs beside the generation of the next day; keep a bounded backlog
+        while len(self._jobs) > MAX_BACKLOG or (self._jobs and self._jobs[0].done()):
+            self._collect(self._jobs.pop(0))
+
+    def _collect(self, job) -> None:
+        stat = job.result()
+        self.log.files.append(stat)
+        self.log.events_written += stat.events
 
     def _path(self, hour_ms: int) -> str:
         t = datetime.fromtimestamp(hour_ms / 1000, tz=timezone.utc)

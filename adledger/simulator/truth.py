@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from adledger.simulator import spec
 from adledger.simulator.outputs import _iso_ms, _parquet, _round_cents
-from adledger.simulator.plan import DAY_MS, HOUR_MS, PAD
+from adledger.simulator.plan import DAY_MS, HOUR_MS
 from adledger.simulator.response import hill
 from adledger.simulator.tracker import TrackerLog
 from adledger.simulator.world import World
