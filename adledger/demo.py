@@ -27,6 +27,7 @@ class RunSummary:
     checks: list[tuple[str, str, bool]] = field(default_factory=list)  # (asset, check, passed)
     channels: list[dict[str, Any]] = field(default_factory=list)
     world: Path | None = None
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # rows of quality.alerts written by this run's sensors
 
     @property
     def checks_failed(self) -> list[tuple[str, str, bool]]:
@@ -54,8 +55,24 @@ class RunSummary:
             console.print(f"[red]failed check[/] {check} on {asset}")
         for step in self.failed_steps:
             console.print(f"[red]failed step[/] {step}")
+        self._print_alerts(console)
+        cfg = settings()
+        if "publish/published_snapshot" in self.assets:
+            console.print(f"published for BI: {cfg.published} and {cfg.exports_dir}/<mart>.parquet")
+        if "publish/report" in self.assets:
+            console.print(f"report: {cfg.report}")
         if self.success:
-            console.print(f"[green]ok[/] warehouse: {settings().warehouse}")
+            console.print(f"[green]ok[/] warehouse: {cfg.warehouse}")
+
+    def _print_alerts(self, console: Console) -> None:
+        if not self.alerts:
+            return
+        console.print(f"alerts: {len({a['alert_id'] for a in self.alerts})} (recorded in quality.alerts)")
+        for a in self.alerts:
+            target = f"{a['status']} → {a['target']}" if a["target"] else "no alert target configured"
+            console.print(f"  [yellow]![/] {a['title']} [dim]({target})[/]")
+        if any(not a["target"] for a in self.alerts):
+            console.print("  [dim]send them somewhere: ADLEDGER_ALERT_URLS or [alerts] urls in .dlt/secrets.toml[/]")
 
 
 def ensure_local_secrets() -> None:
@@ -113,9 +130,13 @@ def _progress_logger(console: Console):
 
 def materialize(select: str | None = None, console: Console | None = None) -> RunSummary:
     """Materialize `select` (a Dagster asset selection string; default every asset) with its checks, in-process."""
+    from datetime import datetime, timezone
+
     import dagster as dg
 
     from dagster_project.definitions import defs as load_defs
+    from dagster_project.defs.alerts.ticks import start_alert_cursors, tick_alert_sensors
+    from dagster_project.lib.alerting import alerts_since
 
     console = console or Console(stderr=True)
     with console.status("loading the Dagster code location ..."):
@@ -128,6 +149,8 @@ def materialize(select: str | None = None, console: Console | None = None) -> Ru
         raise ValueError(f"the selection {select!r} matches no asset")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = job.with_logger_defs({"rich_progress": _progress_logger(console)})
+    started = datetime.now(timezone.utc)
+    alert_cursors = start_alert_cursors(defs, instance)  # the alert sensors, ticked here as the daemon would
     result = job.execute_in_process(
         instance=instance,
         asset_selection=list(keys),  # the checks of the selected assets run with them
@@ -144,6 +167,8 @@ def materialize(select: str | None = None, console: Console | None = None) -> Ru
         elif event.event_type_value == "STEP_FAILURE":
             summary.failed_steps.append(event.step_key or "?")
     summary.success = result.success and not summary.checks_failed
+    tick_alert_sensors(defs, instance, alert_cursors)
+    summary.alerts = alerts_since(started)
     return summary
 
 
@@ -159,19 +184,37 @@ def channel_summary() -> list[dict[str, Any]]:
     return [{"channel": c, "sessions": int(s), "conversions": int(v), "revenue": float(r)} for c, s, v, r in rows]
 
 
+def simulated_world(days: int, seed: int, scale: float, console: Console) -> Path:
+    """`data/world`, simulated unless the same world (days, seed, scale) is already there: a rerun of the demo then
+    reads the same files and loads nothing twice."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from adledger.simulator import WorldManifest, simulate
+
+    world = settings().data_dir / "world"
+    if (world / "world.json").exists():
+        have = WorldManifest.load(world)
+        if (have.days, have.seed, float(have.scale)) == (days, seed, float(scale)):
+            console.print(f"world: reusing {world} ({days} days, seed {seed}, scale {scale})")
+            return world
+    columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("simulate", total=days)
+        manifest = simulate(world, days=days, seed=seed, scale=scale,
+                            progress=lambda done, _total: progress.update(task, completed=done))
+    console.print(f"world: {world} ({manifest})")
+    return world
+
+
 def run_demo(days: int = 90, seed: int = 7, scale: float = 1.0, console: Console | None = None) -> RunSummary:
     """Simulate (or reuse) the world `days`/`seed`/`scale`, load it, build every asset, and summarize."""
-    from adledger.simulator import simulate
-
     console = console or Console(stderr=True)
     cfg = settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    world = cfg.data_dir / "world"
-    with console.status(f"simulating {days} days (seed {seed}, scale {scale}) ..."):
-        manifest = simulate(world, days=days, seed=seed, scale=scale)
-    console.print(f"world: {world} ({manifest})")
+    world = simulated_world(days, seed, scale, console)
     ensure_local_secrets()
     os.environ["SOURCES__TRACKER__PATH"] = str(world / "tracker")
+    os.environ["SOURCES__FIRST_PARTY__PATH"] = str(world / "first_party")
     summary = materialize(console=console)
     summary.world = world
     if summary.success or Path(cfg.warehouse).exists():
