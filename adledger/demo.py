@@ -215,7 +215,13 @@ def run_demo(days: int = 90, seed: int = 7, scale: float = 1.0, console: Console
     ensure_local_secrets()
     os.environ["SOURCES__TRACKER__PATH"] = str(world / "tracker")
     os.environ["SOURCES__FIRST_PARTY__PATH"] = str(world / "first_party")
-    summary = materialize(console=console)
+    from adledger.simulator.emulators import serve
+
+    # the ad-platform APIs of the simulated world, on loopback, for exactly as long as the run
+    with serve(world) as apis:
+        console.print(f"API emulators: {apis.url}")
+        os.environ.update(apis.dlt_environment())
+        summary = materialize(console=console)
     summary.world = world
     if summary.success or Path(cfg.warehouse).exists():
         try:
