@@ -128,6 +128,8 @@ final as (
         cast(round(cast(all_credits.credit as decimal(30, 15)), 12) as {{ type_double() }}) as credit,
         cast(round(cast(all_credits.credit * conversions.revenue as decimal(30, 15)), 6) as {{ type_double() }}) as revenue_credit,
         conversions.currency,
+        cast(round(cast(all_credits.credit * conversions.revenue_reporting as decimal(30, 15)), 6) as {{ type_double() }})
+            as revenue_credit_reporting,
         all_credits.touchpoint_id is not null as is_user_level
     from (
         select * from credits

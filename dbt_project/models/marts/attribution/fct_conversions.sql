@@ -30,6 +30,12 @@ identities as (
 
 ),
 
+fx as (
+
+    select * from {{ ref('stg_first_party__fx_rates') }}
+
+),
+
 firsts as (
 
     select * from orders where delivery = 1
@@ -48,6 +54,7 @@ final as (
         sessions.channel as session_channel,
         cast(firsts.revenue as decimal(18, 4)) as revenue,
         firsts.currency,
+        cast(firsts.revenue * order_fx.usd_per_unit / reporting_fx.usd_per_unit as decimal(30, 12)) as revenue_reporting,
         firsts.has_analytics_consent as is_user_level,
         case
             when not firsts.has_analytics_consent or identities.person_id is null then null
@@ -59,6 +66,10 @@ final as (
     from firsts
     left join sessions on firsts.session_id = sessions.session_id
     left join identities on firsts.anonymous_id = identities.anonymous_id
+    left join fx as order_fx
+        on firsts.event_date = order_fx.rate_date and firsts.currency = order_fx.currency
+    left join fx as reporting_fx
+        on firsts.event_date = reporting_fx.rate_date and reporting_fx.currency = '{{ var("reporting_currency") }}'
 
 )
 
