@@ -88,7 +88,7 @@ def simulate(out_dir: Path, days: int = 90, seed: int = 7, scale: float = 1.0, s
         res = world.step(day)
         ev = build_day_events(world, res, seed)
         o = res.orders
-        order_ids = np.char.add("ord_", np.char.zfill(o["order"].astype(str), 8)).astype(str)
+        order_ids = np.array([f"ord_{i:08d}" for i in o["order"]], dtype=str)
         writer.add_day(res, ev, order_ids)
         _collect_day(world, res, ev, order_ids, got)
         if progress:

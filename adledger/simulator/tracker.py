@@ -232,19 +232,18 @@ class TrackerWriter:
         self._flush(self.world.cal.start_ms + (res.day + 1) * DAY_MS)
 
     def _labels(self, day: int, kept: pa.Table) -> None:
-        fraud = kept.column("fraud").to_numpy(zero_copy_only=False)
-        dup = kept.column("is_dup").to_numpy(zero_copy_only=False)
-        late = kept.column("late_ms").to_numpy() > 0
-        m = fraud | dup | late
-        if not m.any():
-            return
-        sub = kept.filter(pa.array(m))
-        label = np.where(sub.column("is_dup").to_numpy(zero_copy_only=False), "duplicate",
-                         np.where(sub.column("fraud").to_numpy(zero_copy_only=False), "fraud", "late"))
-        self.log.labels.append(pa.table({
-            "message_id": sub.column("message_id"), "label": pa.array(label), "session": sub.column("sess"),
-            "day": pa.array(np.full(sub.num_rows, day, np.int32)), "late_ms": sub.column("late_ms"),
-            "is_duplicate_copy": sub.column("is_dup")}))
+        """One row per (event, label): `duplicate` (the second copy), `fraud`, `late` (an event may have several)."""
+        flags = {"duplicate": kept.column("is_dup").to_numpy(zero_copy_only=False),
+                 "fraud": kept.column("fraud").to_numpy(zero_copy_only=False),
+                 "late": kept.column("late_ms").to_numpy() > 0}
+        for label, m in flags.items():
+            if not m.any():
+                continue
+            sub = kept.filter(pa.array(m))
+            self.log.labels.append(pa.table({
+                "message_id": sub.column("message_id"), "label": pa.array(np.full(sub.num_rows, label)),
+                "session": sub.column("sess"), "day": pa.array(np.full(sub.num_rows, day, np.int32)),
+                "late_ms": sub.column("late_ms"), "is_duplicate_copy": sub.column("is_dup")}))
 
     def close(self) -> None:
         if self.pending is not None and self.pending.num_rows:

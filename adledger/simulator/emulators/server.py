@@ -7,6 +7,7 @@ Faults (`faults.py`) and the rate limit apply to every API request; the admin en
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +52,16 @@ class EmulatorServer:
         if source not in self.apis:
             raise KeyError(f"no emulator for {source!r}; sources: {', '.join(self.apis)}")
         return f"{self.url}/{source}"
+
+    def dlt_environment(self) -> dict[str, str]:
+        """`SOURCES__<NAME>__BASE_URL` and every credential as dlt environment variables (lists as JSON)."""
+        env = {}
+        for source, values in self.credentials.items():
+            prefix = f"SOURCES__{source.upper()}__"
+            env[prefix + "BASE_URL"] = self.base_url(source)
+            for key, value in values.items():
+                env[prefix + key.upper()] = json.dumps(value) if isinstance(value, list) else str(value)
+        return env
 
     def page_size(self, source: str, default: int) -> int:
         return int(self.page_sizes.get(source, default))
