@@ -7,6 +7,7 @@ collected files through the tracker pipeline and dbt and finds the consented ord
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -156,18 +157,34 @@ def test_consent_denied_stores_no_id(denied: Visit) -> None:
 
 
 @pytest.mark.slow
-def test_the_pipeline_attributes_the_consented_order_to_paid_search(
-    granted: Visit, denied: Visit, collector: CollectorProcess, adledger_env: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_pipeline_attributes_the_consented_order_to_paid_search(  # type: ignore[no-untyped-def]
+    granted: Visit, denied: Visit, collector: CollectorProcess, adledger_env: Path, tmp_path: Path
 ) -> None:
+    """The collected files through the tracker ingestion (dlt) and the dbt models the channel mart needs."""
     import duckdb
+    from dbt.cli.main import dbtRunner
 
     from adledger.config import settings
-    from adledger.demo import materialize
+    from dagster_project.lib.env import export_dbt_environment
+    from ingestion.pipelines import ingest_tracker
 
-    monkeypatch.setenv("SOURCES__TRACKER__PATH", str(collector.out_dir))
-    run = materialize()  # every asset with its checks, as `adledger demo` runs them
-    assert run.success, run.failed_steps
-    with duckdb.connect(str(settings().warehouse), read_only=True) as con:
+    cfg = settings()
+    load = ingest_tracker(collector.out_dir)
+    assert load.rows_quarantined == 0 and load.rows_valid == len(granted.events) + len(denied.events)
+    project = str(cfg.dbt_project_dir)
+    saved = dict(os.environ)
+    try:
+        export_dbt_environment(cfg)  # what the dbt profile reads
+        build = dbtRunner().invoke([
+            "build", "--select", "+mart_channel_daily", "--indirect-selection", "cautious",
+            "--project-dir", project, "--profiles-dir", project,
+            "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs"),
+        ])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert build.success, build.exception
+    with duckdb.connect(str(cfg.warehouse)) as con:  # dbt ran in this process: same (read-write) configuration
         rows = con.execute(
             "select channel, sum(sessions), sum(conversions), sum(revenue) from marts.mart_channel_daily group by 1"
         ).fetchall()
