@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.tracker_logs",
     "tests.fixtures.postgres",
     "tests.fixtures.emulators",
+    "tests.fixtures.pipeline",
 ]
