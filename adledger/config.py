@@ -21,17 +21,17 @@ class Settings:
     published: Path
     exports_dir: Path
     dbt_target: str
+    #: apprise URLs from `ADLEDGER_ALERT_URLS` (whitespace-separated); None when unset, then alerting reads the
+    #: dlt-style `[alerts] urls = [...]` from `.dlt/secrets.toml` / `.dlt/config.toml` (or `ALERTS__URLS`)
+    alert_urls: tuple[str, ...] | None = field(default=None, repr=False)  # URLs carry tokens: never in a repr
+    #: base URL of the Dagster UI that alert links point at (`ADLEDGER_DAGSTER_URL`)
+    dagster_url: str = "http://127.0.0.1:3000"
 
     @property
     def dbt_project_dir(self) -> Path:
         """The dbt project: `ADLEDGER_DBT_PROJECT_DIR`, else `dbt_project/` of this checkout or the working dir."""
         configured = os.environ.get("ADLEDGER_DBT_PROJECT_DIR")
         return Path(configured).absolute() if configured else _find_dbt_project()
-    #: apprise URLs from `ADLEDGER_ALERT_URLS` (whitespace-separated); None when unset, then alerting reads the
-    #: dlt-style `[alerts] urls = [...]` from `.dlt/secrets.toml` / `.dlt/config.toml` (or `ALERTS__URLS`)
-    alert_urls: tuple[str, ...] | None = field(default=None, repr=False)  # URLs carry tokens: never in a repr
-    #: base URL of the Dagster UI that alert links point at (`ADLEDGER_DAGSTER_URL`)
-    dagster_url: str = "http://127.0.0.1:3000"
 
     @property
     def report(self) -> Path:
@@ -64,7 +64,6 @@ def settings() -> Settings:
         published=data_dir / "published.duckdb",
         exports_dir=data_dir / "exports",
         dbt_target=os.environ.get("ADLEDGER_DBT_TARGET", "duckdb"),
-        dbt_project_dir=Path(os.environ.get("ADLEDGER_DBT_PROJECT_DIR", "") or _find_dbt_project()).absolute(),
         alert_urls=tuple(os.environ["ADLEDGER_ALERT_URLS"].split()) if "ADLEDGER_ALERT_URLS" in os.environ else None,
         dagster_url=os.environ.get("ADLEDGER_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/"),
     )
