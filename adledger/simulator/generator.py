@@ -164,8 +164,10 @@ def _affiliate_actions(world: World, res, ev, order_ids: np.ndarray, refunded: n
     pos = np.searchsorted(key_a, key_o, side="left") - 1
     ok = pos >= 0
     ok[ok] &= a_user[pos[ok]] == o["user"][ok]
-    click_ms = np.where(ok, a_ms[np.maximum(pos, 0)], world.last_aff_ms[o["user"]])
-    unit = np.where(ok, a_unit[np.maximum(pos, 0)], world.last_aff_unit[o["user"]])
+    # sentinel at the end so empty days index safely (never selected: `ok` is False there)
+    a_ms_x, a_unit_x = np.append(a_ms, -1), np.append(a_unit, -1)
+    click_ms = np.where(ok, a_ms_x[np.where(ok, pos, -1)], world.last_aff_ms[o["user"]])
+    unit = np.where(ok, a_unit_x[np.where(ok, pos, -1)], world.last_aff_unit[o["user"]])
     window = AFFILIATE_WINDOW_DAYS * DAY_MS
     credited = (unit >= 0) & (click_ms >= 0) & (ev.order_ms - click_ms <= window) & (click_ms <= ev.order_ms)
     acc = spec.CHANNELS[spec.CHANNEL_INDEX["affiliate"]].accounts[0]
