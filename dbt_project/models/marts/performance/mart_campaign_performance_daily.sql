@@ -1,3 +1,4 @@
+{{ config(tags=['after_analytics']) }}
 {#- KPIs per day, channel, campaign and attribution model (grain: day × channel × campaign_id × model). The
     campaign of a conversion credit is its touchpoint's utm_campaign (the platforms' campaign ids by convention,
     see docs/decisions.md); credits without a touchpoint or campaign land on campaign '(none)'. -#}

@@ -1,3 +1,4 @@
+{{ config(tags=['after_analytics']) }}
 {#- KPIs per day, channel and attribution model (grain: day × channel × model). Spend, impressions and clicks
     come from fct_ad_spend (account-local days) and are the same for every model; conversions and revenue are the
     credits each model gives the channel on the conversion's day, revenue in the reporting currency. Ratios are
