@@ -5,7 +5,9 @@ Sources never build pipelines themselves; this module (or Dagster, through the s
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dlt
@@ -80,3 +82,68 @@ def ingest_first_party(path: str | Path, cfg: Settings | None = None) -> dict[st
     info = pipe.run(first_party(path=str(path)))
     counts = pipe.last_trace.last_normalize_info.row_counts if pipe.last_trace else {}
     return {table: rows for table, rows in counts.items() if not table.startswith("_dlt")} if info else {}
+
+
+#: the ad-platform API sources: each a package `ingestion/<name>/` whose `@dlt.source` has the same name
+API_SOURCES = ("google_ads", "microsoft_ads", "meta_ads", "tiktok_ads", "affiliate", "esp")
+
+
+class IngestError(RuntimeError):
+    """An API source run failed. The message names the source and what to do; data loaded by earlier runs is
+    unchanged (a failed run commits neither rows nor its cursor)."""
+
+    def __init__(self, source: str, message: str):
+        super().__init__(message)
+        self.source = source
+
+
+@dataclass(frozen=True)
+class ApiLoad:
+    source: str
+    load_info: LoadInfo
+    #: rows extracted per table by this run (the restatement lookback re-reads recent days)
+    rows: dict[str, int]
+
+
+def ingest_api(
+    source_name: str,
+    start_date: str | date | None = None,
+    end_date: str | date | None = None,
+    cfg: Settings | None = None,
+) -> ApiLoad:
+    """Load one ad-platform API source into `raw_<source_name>`, configured from dlt config and secrets.
+
+    `start_date`/`end_date` (YYYY-MM-DD, inclusive, account-local days) override the configured ones: a start
+    date sets where a first run begins; an end date makes the run a backfill that leaves the cursor alone.
+    Raises `IngestError` with a message fit for the user (credentials to set, API failures after retries).
+    """
+    if source_name not in API_SOURCES:
+        raise ValueError(f"{source_name!r} is not an API source; choose one of {', '.join(API_SOURCES)}")
+    factory = getattr(importlib.import_module(f"ingestion.{source_name}"), source_name)
+    dates = {k: str(v) for k, v in (("start_date", start_date), ("end_date", end_date)) if v is not None}
+    pipe = pipeline(source_name, cfg)
+    try:
+        info = pipe.run(factory(**dates))
+    except Exception as exc:
+        raise IngestError(source_name, _failure_message(source_name, exc)) from exc
+    counts = pipe.last_trace.last_normalize_info.row_counts if pipe.last_trace else {}
+    return ApiLoad(source_name, info, {t: n for t, n in counts.items() if not t.startswith("_dlt")})
+
+
+def _failure_message(source: str, exc: BaseException) -> str:
+    """The message of the innermost cause: our API errors and dlt's missing-config error already say what to do."""
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    from ingestion.common.errors import ApiRequestError, secret_hint
+
+    chain = [exc]
+    while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and nxt not in chain:
+        chain.append(nxt)
+    for error in chain:
+        if isinstance(error, ApiRequestError):
+            return str(error)
+        if isinstance(error, ConfigFieldMissingException):
+            return f"{source}: missing configuration {', '.join(error.fields)}; {secret_hint(source, error.fields)}"
+    root = chain[-1]
+    return (f"{source}: {type(root).__name__}: {root} (after the retries allowed by [runtime] request_max_attempts); "
+            "previously loaded data is unchanged: rerun later")

@@ -56,7 +56,34 @@ def ingest(
     if source in FILE_SOURCES:
         _ingest_files(source, path)
         return
-    fail(f"the {source} pipeline is not part of this build yet", hint="load tracker logs: adledger ingest tracker")
+    _ingest_api(source, start_date, end_date)
+
+
+def _ingest_api(source: str, start_date: str | None, end_date: str | None) -> None:
+    """The ad-platform API sources: incremental by day from dlt config, or a backfill with --end-date."""
+    from datetime import date
+
+    for name, value in (("--start-date", start_date), ("--end-date", end_date)):
+        try:
+            if value is not None:
+                date.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint=name) from None
+    if start_date and end_date and end_date < start_date:
+        raise typer.BadParameter(f"{end_date} is before --start-date {start_date}", param_hint="--end-date")
+    from rich.markup import escape
+
+    from ingestion.pipelines import IngestError, ingest_api
+
+    try:
+        with err.status(f"loading {source} from its API ..."):
+            load = ingest_api(source, start_date=start_date, end_date=end_date)
+    except IngestError as exc:
+        fail(escape(str(exc)), hint=escape(f"configuration: [sources.{source}] in .dlt/config.toml and "
+                                           f".dlt/secrets.toml, or SOURCES__{source.upper()}__* variables "
+                                           "(docs/ingestion.md)"))
+    tables = ", ".join(f"{table} {rows:,} rows" for table, rows in sorted(load.rows.items())) or "no new rows"
+    out.print(f"{source}: {tables} into raw_{source}")
 
 
 FILE_SOURCES = {"tracker": "a folder of .jsonl or .jsonl.gz files", "first_party": "a folder of the CSV exports"}
