@@ -72,7 +72,9 @@ def publish_snapshot(warehouse: Path, target: Path, tables: list[str], *, schema
     published_at = datetime.now(timezone.utc)
     try:
         with duckdb.connect(str(tmp)) as con:
-            con.execute(f"attach {_literal(warehouse)} as warehouse (read_only)")
+            # attached under its own catalog name, so marts that are views over `<catalog>.staging...` resolve
+            source = _ident(warehouse.stem)
+            con.execute(f"attach {_literal(warehouse)} as {source} (read_only)")
             con.execute(f"create schema {_ident(schema)}")
             con.execute("create schema meta")
             con.execute(f"create table {META_TABLE} (snapshot_id varchar, published_at timestamptz, run_id varchar, "
@@ -80,12 +82,12 @@ def publish_snapshot(warehouse: Path, target: Path, tables: list[str], *, schema
             published = []
             for table in sorted(tables):
                 qualified = f"{_ident(schema)}.{_ident(table)}"
-                con.execute(f"create table {qualified} as select * from warehouse.{qualified}")
+                con.execute(f"create table {qualified} as select * from {source}.{qualified}")
                 rows, checksum = table_fingerprint(con, qualified)
                 con.execute(f"insert into {META_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
                             [snapshot_id, published_at, run_id, schema, table, rows, checksum])
                 published.append(PublishedTable(table, rows, checksum))
-            con.execute("detach warehouse")
+            con.execute(f"detach {source}")
             con.execute("checkpoint")
         wal = tmp.with_name(tmp.name + ".wal")
         if wal.exists():
