@@ -18,11 +18,11 @@ DEFAULT_HISTORY_DAYS = 90
 
 def cursor_bounds(start_date: str | None, end_date: str | None, lookback_days: int) -> tuple[str | None, str | None]:
     """Validated `(first date, last date)` of a run as `YYYY-MM-DD`, each None when not given (a backfill with
-    only an end date starts `DEFAULT_HISTORY_DAYS` ago)."""
+    only an end date starts `DEFAULT_HISTORY_DAYS` before it)."""
     if lookback_days < 0:
         raise ValueError(f"lookback_days must be 0 or more, got {lookback_days}")
     end = _iso(end_date) if end_date else None
-    start = _iso(start_date) if start_date else (default_start() if end else None)
+    start = _iso(start_date) if start_date else (default_start(end) if end else None)
     if end is not None and end < start:
         raise ValueError(f"end_date {end} is before start_date {start}")
     return start, end
@@ -58,9 +58,10 @@ def report_window(cursor) -> tuple[str, str]:
     return since, until
 
 
-def default_start() -> str:
-    """The first date of a first run without `start_date`: `DEFAULT_HISTORY_DAYS` before today (UTC)."""
-    return (_today() - dt.timedelta(days=DEFAULT_HISTORY_DAYS)).isoformat()
+def default_start(before: str | None = None) -> str:
+    """The first date of a run without `start_date`: `DEFAULT_HISTORY_DAYS` before `before` (default today, UTC)."""
+    last = dt.date.fromisoformat(before) if before else _today()
+    return (last - dt.timedelta(days=DEFAULT_HISTORY_DAYS)).isoformat()
 
 
 def next_day(day: str) -> str:
