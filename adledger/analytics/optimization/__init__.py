@@ -11,7 +11,8 @@ Public API (pandas in, pandas out; see each docstring for the columns and units)
 * the decision ledger in DuckDB (`analytics.decisions`): `ensure_decisions_table`, `record_proposals`,
   `apply_decisions`, `reject_proposals`, `evaluate_decisions`, `read_decisions`; proposals from a plan with
   `moves_from_plan` / `budget_move`
-* grading against a world of known curves: `ResponseWorld` (from a simulated world's `truth/manifest.json`) and
+* grading against a world of known curves: `ResponseWorld` (from a simulated world's `truth/manifest.json` or
+  the simulator's spec), `simulated_channel_days` (a world's daily spend and incremental orders) and
   `run_decision_loop`
 
 `docs/optimization.md` explains the models, the statistics and how they were graded.
@@ -27,7 +28,7 @@ from adledger.analytics.optimization.ledger import (apply_decisions, due_decisio
 from adledger.analytics.optimization.loop import LoopResult, run_decision_loop
 from adledger.analytics.optimization.marginal import marginal_returns
 from adledger.analytics.optimization.proposals import budget_move, moves_from_plan
-from adledger.analytics.optimization.sandbox import ResponseWorld, TrueChannel
+from adledger.analytics.optimization.sandbox import ResponseWorld, TrueChannel, simulated_channel_days
 
 __all__ = [
     "OBJECTIVES",
@@ -57,4 +58,5 @@ __all__ = [
     "record_proposals",
     "reject_proposals",
     "run_decision_loop",
+    "simulated_channel_days",
 ]

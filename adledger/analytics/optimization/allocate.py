@@ -318,28 +318,20 @@ def _reasons(items: list[CurveFit], table: pd.DataFrame, marginal_value: np.ndar
             return f"marginal ROAS {marginal:.2f}"
         return f"marginal CPA {1.0 / marginal:,.2f}" if marginal > 0 else "marginal CPA unbounded"
 
-    plan_level = show(level)
+    plan_level = show(level).replace("marginal ", "")
     reasons = []
-    for fit, row, mv in zip(items, table.itertuples(index=False), marginal_value):
-        now = row.value_per_conversion * 1.0 / row.marginal_cpa_current if revenue else 1.0 / row.marginal_cpa_current
+    for fit, row in zip(items, table.itertuples(index=False)):
+        now = row.value_per_conversion / row.marginal_cpa_current if revenue else 1.0 / row.marginal_cpa_current
         if not fit.identified:
             reasons.append(f"hold: {fit.note}")
             continue
-        where = ""
-        if row.recommended_spend >= row.max_spend * 0.999 and row.change > 0:
-            where = " (at its upper bound)"
-        elif row.recommended_spend <= row.min_spend * 1.001 and row.change < 0:
-            where = " (at its lower bound)"
-        beyond = " — beyond the spend range seen in the data" if not (
-            fit.spend_low * 0.9 <= row.recommended_spend <= fit.spend_high * 1.1) else ""
         if row.change_pct > 0.01:
-            verb = "raise"
+            verb = "raise to its upper bound" if row.recommended_spend >= row.max_spend * 0.999 else "raise"
         elif row.change_pct < -0.01:
-            verb = "cut"
+            verb = "cut to its lower bound" if row.recommended_spend <= row.min_spend * 1.001 else "cut"
         else:
-            reasons.append(f"hold: {show(now)} at current spend is in line with the plan's {plan_level}")
-            continue
-        better = "better" if verb == "raise" else "worse"
-        reasons.append(f"{verb}{where}: {show(now)} at current spend is {better} than the plan's {plan_level}"
-                       f"{beyond}")
+            verb = "hold"
+        beyond = "; beyond the spend seen in the data" if not (
+            fit.spend_low * 0.9 <= row.recommended_spend <= fit.spend_high * 1.1) else ""
+        reasons.append(f"{verb}: {show(now)} now vs {plan_level} for the plan{beyond}")
     return reasons

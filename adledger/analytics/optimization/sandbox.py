@@ -57,6 +57,14 @@ class ResponseWorld:
             channels.append(TrueChannel(str(e["key"]), curve, float(e["base_budget_usd_per_day"])))
         return cls(channels)
 
+    @classmethod
+    def from_simulator(cls, scale: float = 1.0) -> ResponseWorld:
+        """The simulated world's channels (`adledger.simulator.spec`) with their true curves at `scale`."""
+        from adledger.simulator import spec
+
+        return cls([TrueChannel(c.key, ResponseCurve("hill", c.beta * scale, c.half_saturation * scale, c.hill_n,
+                                                     c.adstock), c.budget * scale) for c in spec.CHANNELS])
+
     def budget_history(self, days: int, seed: int, block: int = 14, noise: float = 0.06) -> np.ndarray:
         """(days, channels) daily spend: blocks of `block` days at a random level in 0.6x-1.5x of each budget."""
         rng = np.random.default_rng(seed)
@@ -121,3 +129,24 @@ class ResponseWorld:
         if isinstance(allocation, Mapping):
             return np.array([float(allocation[n]) for n in self.names])
         return np.asarray(allocation, float)
+
+
+def simulated_channel_days(seed: int, days: int, scale: float) -> pd.DataFrame:
+    """Daily spend (USD) and realized incremental orders per channel of a simulated world, without writing it.
+
+    Runs the world's day-by-day causal engine (`adledger.simulator.world.World`, what `simulate` writes to
+    `truth/channel_daily.parquet` as `spend_usd_driver` and `realized_incremental_orders`). Columns: `day`,
+    `channel`, `spend`, `conversions`.
+    """
+    from adledger.simulator import spec
+    from adledger.simulator.plan import Calendar
+    from adledger.simulator.world import World
+
+    world = World(seed, Calendar(spec.DEFAULT_START, days), scale)
+    keys = [c.key for c in spec.CHANNELS]
+    spend, orders = np.empty((days, len(keys))), np.empty((days, len(keys)))
+    for d in range(days):
+        truth = world.step(d).channel_truth
+        spend[d], orders[d] = truth["spend_usd"], truth["realized_incremental"]
+    return pd.DataFrame({"day": np.repeat(pd.date_range(spec.DEFAULT_START, periods=days, freq="D"), len(keys)),
+                         "channel": np.tile(keys, days), "spend": spend.ravel(), "conversions": orders.ravel()})

@@ -5,14 +5,13 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from adledger.analytics.optimization import read_decisions, run_decision_loop
-from tests.unit.optimization.worlds import true_world
+from adledger.analytics.optimization import ResponseWorld, read_decisions, run_decision_loop
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_the_loop_keeps_what_truly_improves_and_reverts_most_of_what_does_not(tmp_path, seed):
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        result = run_decision_loop(true_world(2.0), con, cycles=4, seed=seed)
+        result = run_decision_loop(ResponseWorld.from_simulator(2.0), con, cycles=4, seed=seed)
         ledger = read_decisions(con)
     decided = result.decisions
     assert len(decided) == result.improving_total + result.other_total >= 16

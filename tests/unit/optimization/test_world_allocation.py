@@ -1,7 +1,7 @@
 """Grade the recommended allocation on the simulated world against the optimum of its true response curves.
 
-The fast test runs the world's causal engine (`adledger.simulator.world.World`, the day-by-day simulation behind
-`simulate`) for several seeds and fits the curves to each channel's daily spend and realized incremental orders —
+The fast test runs the world's causal engine for several seeds (`simulated_channel_days`: the day-by-day simulation
+behind `simulate`, without writing files) and fits the curves to each channel's daily spend and realized incremental orders —
 the columns of `truth/channel_daily.parquet`. The last test reads those files and `truth/manifest.json` from the
 shared test world directory built by `simulate`.
 """
@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adledger.analytics.optimization import ResponseWorld, allocate_budget, fit_curves
+from adledger.analytics.optimization import ResponseWorld, allocate_budget, fit_curves, simulated_channel_days
 from adledger.simulator import spec
-from tests.unit.optimization.worlds import true_world, world_daily
 
 
 def grade(daily: pd.DataFrame, truth: ResponseWorld, max_change: float = 0.3) -> tuple[float, float]:
@@ -33,7 +32,7 @@ def grade(daily: pd.DataFrame, truth: ResponseWorld, max_change: float = 0.3) ->
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_plan_reaches_95_percent_of_the_true_optimum_and_beats_the_current_allocation(seed):
-    recommended, current = grade(world_daily(seed, 120, 0.5), true_world(0.5))
+    recommended, current = grade(simulated_channel_days(seed, 120, 0.5), ResponseWorld.from_simulator(0.5))
     assert recommended >= 0.95
     assert recommended > current
 
