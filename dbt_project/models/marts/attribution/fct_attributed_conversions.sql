@@ -2,7 +2,10 @@
 {#- Credit per conversion, attribution model and touchpoint: the rule-based models computed in SQL
     (int_attributed_conversions_rules) and the data-driven models (markov, shapley) computed in Python by the
     analytics assets into analytics.attribution_credits (absent until those assets first ran). -#}
-{%- set data_driven = load_relation(source('analytics', 'attribution_credits')) -%}
+{#- The data-driven part's refs sit inside a conditional dbt cannot see when parsing; these hints declare them. -#}
+-- depends_on: {{ ref('fct_conversions') }}
+-- depends_on: {{ ref('fct_touchpoints') }}
+{% set data_driven = load_relation(source('analytics', 'attribution_credits')) -%}
 with rules as (
 
     select
