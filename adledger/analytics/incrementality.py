@@ -4,7 +4,8 @@ Two designs, both returning the lift with a confidence interval and the cost met
 
 * `holdout_lift` — a randomized holdout (users who could have seen the ads but were kept out).
   Lift = treatment rate - holdout rate with the Wald interval of a difference of proportions and the
-  pooled two-proportion z-test; incremental conversions = lift x treatment users (Johnson, Lewis,
+  pooled two-proportion z-test (for a count metric such as orders per user: the interval and z-test
+  from the per-user sample variances); incremental conversions = lift x treatment users (Johnson, Lewis,
   Nubbemeyer 2017, "Ghost ads: improving the economics of measuring online ad effectiveness", JMR 54(6)).
 * `geo_lift` — a geo experiment: ads change in treatment geos from `test_start` on. The
   difference-in-differences of the per-geo daily means, (post - pre) in treatment minus (post - pre)
@@ -31,9 +32,15 @@ def holdout_lift(groups: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Lift of a treatment over its holdout, one result row per input row.
 
     Input columns: `treatment_users`, `treatment_conversions`, `holdout_users`, `holdout_conversions`,
-    `spend` (treatment media cost, currency units); optional `treatment_revenue`, `holdout_revenue`
-    (revenue totals) and `treatment_revenue_sq`, `holdout_revenue_sq` (sums of squared revenue per
-    user). Other columns (e.g. `campaign`) are passed through.
+    `spend` (treatment media cost, currency units); optional `treatment_conversions_sq`,
+    `holdout_conversions_sq` (sums over users of their squared conversion counts, for a count metric
+    such as orders per user, where a user can convert more than once); optional `treatment_revenue`,
+    `holdout_revenue` (revenue totals) and `treatment_revenue_sq`, `holdout_revenue_sq` (sums of squared
+    revenue per user). Other columns (e.g. `campaign`) are passed through.
+
+    Without the `_conversions_sq` columns conversions are users who converted (0/1 per user) and the
+    rate's variance is binomial, p (1 - p) / n; with them it is the sample variance of the per-user
+    counts over n (the binomial variance undercounts the spread of a count metric).
 
     Adds `treatment_rate`, `holdout_rate`, `lift` (rate difference), `lift_ci_low`, `lift_ci_high`,
     `relative_lift`, `p_value`, `incremental_conversions` (+ `_ci_low`, `_ci_high`), `incremental_cpa`
@@ -46,9 +53,16 @@ def holdout_lift(groups: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     n0, x0 = out["holdout_users"].to_numpy(float), out["holdout_conversions"].to_numpy(float)
     p1, p0 = x1 / n1, x0 / n0
     z_crit = stats.norm.isf(alpha / 2)
-    half = z_crit * np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    counts = "treatment_conversions_sq" in out.columns and "holdout_conversions_sq" in out.columns
+    if counts:
+        v1 = _sample_variance(n1, x1, out["treatment_conversions_sq"].to_numpy(float))
+        v0 = _sample_variance(n0, x0, out["holdout_conversions_sq"].to_numpy(float))
+    else:
+        v1, v0 = p1 * (1 - p1), p0 * (1 - p0)
+    half = z_crit * np.sqrt(v1 / n1 + v0 / n0)
     pooled = (x1 + x0) / (n1 + n0)
-    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+    # the test's standard error: pooled binomial for converters, unpooled (Welch's z) for counts
+    se0 = np.sqrt(v1 / n1 + v0 / n0) if counts else np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
     lift = p1 - p0
     out["treatment_rate"], out["holdout_rate"] = p1, p0
     out["lift"], out["lift_ci_low"], out["lift_ci_high"] = lift, lift - half, lift + half
@@ -63,9 +77,9 @@ def holdout_lift(groups: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         r1, r0 = out["treatment_revenue"].to_numpy(float), out["holdout_revenue"].to_numpy(float)
         revenue_lift = r1 / n1 - r0 / n0
         if "treatment_revenue_sq" in out.columns and "holdout_revenue_sq" in out.columns:
-            v1 = np.maximum(out["treatment_revenue_sq"].to_numpy(float) - r1**2 / n1, 0) / np.maximum(n1 - 1, 1)
-            v0 = np.maximum(out["holdout_revenue_sq"].to_numpy(float) - r0**2 / n0, 0) / np.maximum(n0 - 1, 1)
-            revenue_half = z_crit * np.sqrt(v1 / n1 + v0 / n0) * n1
+            w1 = _sample_variance(n1, r1, out["treatment_revenue_sq"].to_numpy(float))
+            w0 = _sample_variance(n0, r0, out["holdout_revenue_sq"].to_numpy(float))
+            revenue_half = z_crit * np.sqrt(w1 / n1 + w0 / n0) * n1
         else:
             per_conversion = np.divide(r1, x1, out=np.zeros_like(r1), where=x1 > 0)
             revenue_half = half * n1 * per_conversion
@@ -124,6 +138,11 @@ def geo_lift(
             _add_increment(out, "incremental_revenue", increment)
             _add_roas(out, np.array([spend]), increment)
     return out
+
+
+def _sample_variance(n: np.ndarray, total: np.ndarray, total_sq: np.ndarray) -> np.ndarray:
+    """Sample variance (n - 1 denominator) of a per-user value from its sum and sum of squares over n users."""
+    return np.maximum(total_sq - total**2 / n, 0) / np.maximum(n - 1, 1)
 
 
 def _did(treated: pd.DataFrame, control: pd.DataFrame, alpha: float) -> tuple[float, float, float, float, float]:

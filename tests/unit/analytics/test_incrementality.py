@@ -32,6 +32,35 @@ def test_holdout_lift_hand_computed():
     assert row["relative_lift"] == pytest.approx(p1 / p0 - 1, abs=1e-12)
 
 
+def test_holdout_lift_of_a_count_metric_uses_the_per_user_variance():
+    treated, held = np.array([0, 0, 1, 3, 0, 2]), np.array([0, 1, 0, 0])
+    frame = pd.DataFrame({"treatment_users": [6], "treatment_conversions": [6], "treatment_conversions_sq": [14],
+                          "holdout_users": [4], "holdout_conversions": [1], "holdout_conversions_sq": [1],
+                          "spend": [10.0]})
+    row = holdout_lift(frame).iloc[0]
+    se = np.sqrt(treated.var(ddof=1) / 6 + held.var(ddof=1) / 4)
+    assert row["lift"] == pytest.approx(1.0 - 0.25, abs=1e-15)
+    assert (row["lift_ci_low"], row["lift_ci_high"]) == pytest.approx((0.75 - Z * se, 0.75 + Z * se), abs=1e-12)
+    assert row["p_value"] == pytest.approx(2 * stats.norm.sf(0.75 / se), abs=1e-12)
+    assert row["incremental_conversions"] == pytest.approx(4.5, abs=1e-12)
+
+
+def test_holdout_ci_of_orders_per_user_covers_at_the_nominal_rate():
+    rng = np.random.default_rng(23)
+    runs, n1, n0 = 1000, 4000, 1000
+    # overdispersed orders per user (gamma-Poisson): the binomial interval would be too narrow
+    def orders(n, mean):
+        return rng.poisson(rng.gamma(0.3, mean / 0.3, size=(runs, n)))
+
+    t, h = orders(n1, 0.12), orders(n0, 0.10)
+    frame = pd.DataFrame({"treatment_users": n1, "treatment_conversions": t.sum(1), "treatment_conversions_sq": (t**2).sum(1),
+                          "holdout_users": n0, "holdout_conversions": h.sum(1), "holdout_conversions_sq": (h**2).sum(1),
+                          "spend": 1.0})
+    result = holdout_lift(frame)
+    covered = (result["lift_ci_low"] <= 0.02) & (0.02 <= result["lift_ci_high"])
+    assert 0.93 <= covered.mean() <= 0.97
+
+
 def test_holdout_ci_covers_the_true_lift_at_the_nominal_rate():
     rng = np.random.default_rng(17)
     runs, n1, n0 = 2000, 20000, 5000
