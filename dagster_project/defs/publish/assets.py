@@ -1,9 +1,10 @@
 """What BI readers get: the published snapshot of the marts, their Parquet exports, and the report page.
 
-`publish/published_snapshot` depends on every `marts/*` asset (wired by `wire_to_marts` in `definitions.py`, so a
-new mart is published without touching this file). It runs only when the marts' blocking checks passed: in a run,
-a failed blocking check stops it like any downstream step; run on its own, it refuses when the latest evaluation of
-a mart's blocking check failed. Either way the previous snapshot and exports stay as they were.
+`publish/published_snapshot` depends on every `marts/*` asset: `definitions.py` adds it with
+`with_published_snapshot` once the other folders are loaded, so a new mart is published without touching this
+file. It runs only when the marts' blocking checks passed: in a run, a failed blocking check stops it like any
+downstream step; run on its own, it refuses when the latest evaluation of a mart's blocking check failed. Either
+way the previous snapshot and exports stay as they were.
 """
 
 import dagster as dg
@@ -21,8 +22,6 @@ MARTS_PARQUET = dg.AssetKey([GROUP, "marts_parquet"])
 REPORT = dg.AssetKey([GROUP, "report"])
 
 _EVALUATED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-
-
 GUARD_METADATA = "adledger/blocking_checks_of_marts"
 
 
@@ -36,48 +35,48 @@ def failed_checks(instance: dg.DagsterInstance, check_keys: list[dg.AssetCheckKe
     return failed
 
 
-def guarded_checks(spec: dg.AssetSpec) -> list[dg.AssetCheckKey]:
-    """The blocking checks of the marts that `wire_to_marts` recorded on the snapshot's spec."""
-    recorded = spec.metadata.get(GUARD_METADATA)
-    entries = getattr(recorded, "value", recorded) or []
-    return [dg.AssetCheckKey(dg.AssetKey.from_user_string(e["asset"]), e["check"]) for e in entries]
-
-
 def _warehouse_tables(schema: str) -> set[str]:
     with duckdb.connect(str(current().warehouse), read_only=True) as con:
         return {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
 
 
-@dg.asset(
-    key=PUBLISHED_SNAPSHOT,
-    group_name=GROUP,
-    pool=WAREHOUSE_WRITER_POOL,  # it attaches the warehouse file, so it waits for the writer to finish
-    kinds={"duckdb"},
-    description="`data/published.duckdb`: every mart, copied into a new file and swapped in atomically "
-                "(readers never see a half-written mart). Checks row counts and checksums in `meta.snapshot_tables`.",
-)
-def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    cfg = current()
-    spec = next(iter(context.assets_def.specs))
-    marts = {dep.asset_key for dep in spec.deps if dep.asset_key.path[0] == MARTS_SCHEMA}
-    failed = failed_checks(context.instance, guarded_checks(spec))
-    if failed:
-        raise dg.Failure(
-            description="not publishing: blocking checks of the marts failed: " + "; ".join(failed),
-            metadata={"failed_checks": dg.MetadataValue.json(failed), "kept": str(cfg.published)},
-        )
-    present = _warehouse_tables(MARTS_SCHEMA)
-    tables = sorted(k.path[-1] for k in marts if k.path[-1] in present)
-    missing = sorted(k.to_user_string() for k in marts if k.path[-1] not in present)
-    snapshot = publish_snapshot(cfg.warehouse, cfg.published, tables, schema=MARTS_SCHEMA, run_id=context.run_id)
-    context.log.info(f"published {len(snapshot.tables)} marts to {snapshot.path}")
-    return dg.MaterializeResult(metadata={
-        "path": str(snapshot.path),
-        "snapshot_id": snapshot.snapshot_id,
-        "tables": dg.MetadataValue.json({t.name: {"rows": t.rows, "checksum": t.checksum} for t in snapshot.tables}),
-        "marts_not_built_yet": dg.MetadataValue.json(missing),
-    })
+def published_snapshot_asset(marts: list[dg.AssetKey], guarded: list[dg.AssetCheckKey]) -> dg.AssetsDefinition:
+    """The snapshot asset, depending on `marts` and refusing to publish while one of `guarded` (their blocking
+    checks) last failed."""
+
+    @dg.asset(
+        key=PUBLISHED_SNAPSHOT,
+        deps=marts,
+        group_name=GROUP,
+        pool=WAREHOUSE_WRITER_POOL,  # it attaches the warehouse file, so it waits for the writer to finish
+        kinds={"duckdb"},
+        metadata={GUARD_METADATA: dg.MetadataValue.json([k.to_user_string() for k in guarded])},
+        description="`data/published.duckdb`: every mart, copied into a new file and swapped in atomically (readers "
+                    "never see a half-written mart). Row counts and checksums in `meta.snapshot_tables`.",
+    )
+    def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        cfg = current()
+        failed = failed_checks(context.instance, guarded)
+        if failed:
+            raise dg.Failure(
+                description="not publishing: blocking checks of the marts failed: " + "; ".join(failed),
+                metadata={"failed_checks": dg.MetadataValue.json(failed), "kept": str(cfg.published)},
+            )
+        present = _warehouse_tables(MARTS_SCHEMA)
+        tables = sorted(k.path[-1] for k in marts if k.path[-1] in present)
+        missing = sorted(k.to_user_string() for k in marts if k.path[-1] not in present)
+        snapshot = publish_snapshot(cfg.warehouse, cfg.published, tables, schema=MARTS_SCHEMA, run_id=context.run_id)
+        context.log.info(f"published {len(snapshot.tables)} marts to {snapshot.path}")
+        return dg.MaterializeResult(metadata={
+            "path": str(snapshot.path),
+            "snapshot_id": snapshot.snapshot_id,
+            "tables": dg.MetadataValue.json({t.name: {"rows": t.rows, "checksum": t.checksum}
+                                             for t in snapshot.tables}),
+            "marts_not_built_yet": dg.MetadataValue.json(missing),
+        })
+
+    return published_snapshot
 
 
 @dg.asset(
@@ -106,19 +105,11 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"path": str(out), "marts": len(read_meta(cfg.published))})
 
 
-def wire_to_marts(defs: dg.Definitions) -> dg.Definitions:
-    """Make the snapshot depend on every `marts/*` asset of `defs` (the marts come from several integrations) and
-    record their blocking checks on it, which it verifies before publishing."""
+def with_published_snapshot(defs: dg.Definitions) -> dg.Definitions:
+    """`defs` plus the snapshot asset, depending on every `marts/*` asset of `defs` and guarded by their blocking
+    checks (the marts come from several integrations; a new one is published without touching this file)."""
     graph = defs.resolve_asset_graph()
-    marts = sorted((k for k in graph.get_all_asset_keys() if k.path[0] == MARTS_SCHEMA), key=lambda k: k.path)
-    checks = [{"asset": k.asset_key.to_user_string(), "check": k.name}
-              for k in sorted(graph.get_check_keys_for_assets(set(marts)), key=lambda k: k.to_user_string())
-              if graph.get(k).blocking]
-
-    def wire(spec: dg.AssetSpec) -> dg.AssetSpec:
-        if spec.key != PUBLISHED_SNAPSHOT:
-            return spec
-        return spec.replace_attributes(deps=[*spec.deps, *marts]).merge_attributes(
-            metadata={GUARD_METADATA: dg.MetadataValue.json(checks)})
-
-    return defs.map_asset_specs(func=wire)
+    marts = sorted((k for k in graph.materializable_asset_keys if k.path[0] == MARTS_SCHEMA), key=lambda k: k.path)
+    guarded = [k for k in sorted(graph.get_check_keys_for_assets(set(marts)), key=lambda k: k.to_user_string())
+               if graph.get(k).blocking]
+    return dg.Definitions.merge(defs, dg.Definitions(assets=[published_snapshot_asset(marts, guarded)]))

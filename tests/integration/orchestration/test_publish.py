@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from adledger.config import settings
-from dagster_project.defs.publish.assets import PUBLISHED_SNAPSHOT, REPORT, failed_checks, guarded_checks
+from dagster_project.defs.publish.assets import GUARD_METADATA, PUBLISHED_SNAPSHOT, REPORT, failed_checks
 from dagster_project.lib.publish import export_parquet, publish_snapshot, read_meta, table_fingerprint
 
 CHANNEL_CHECK = dg.AssetCheckKey(dg.AssetKey(["marts", "mart_channel_daily"]),
@@ -91,11 +91,11 @@ def test_the_publish_asset_refuses_after_a_failed_blocking_check_of_a_mart(adled
     cfg = settings()
     _warehouse(cfg.warehouse, days=2)
     graph = code_location.resolve_asset_graph()
-    snapshot_spec = next(s for a in code_location.assets for s in getattr(a, "specs", [])
-                         if s.key == PUBLISHED_SNAPSHOT)
-    guarded = guarded_checks(snapshot_spec)
-    assert {k.asset_key for k in guarded} <= set(graph.get(PUBLISHED_SNAPSHOT).parent_keys)
-    assert CHANNEL_CHECK in guarded and graph.get(CHANNEL_CHECK).blocking
+    marts = set(graph.get(PUBLISHED_SNAPSHOT).parent_keys)
+    guarded = [k for k in graph.get_check_keys_for_assets(marts) if graph.get(k).blocking]
+    assert CHANNEL_CHECK in guarded
+    recorded = code_location.resolve_assets_def(PUBLISHED_SNAPSHOT).specs_by_key[PUBLISHED_SNAPSHOT].metadata
+    assert sorted(recorded[GUARD_METADATA].value) == sorted(k.to_user_string() for k in guarded)
     job = code_location.resolve_implicit_global_asset_job_def()
 
     _report_check(instance, passed=False)
@@ -125,5 +125,9 @@ def test_the_snapshot_waits_for_every_mart_and_the_exports_and_report_for_it(cod
 
     assert marts and set(graph.get(PUBLISHED_SNAPSHOT).parent_keys) == marts
     assert graph.get(PUBLISHED_SNAPSHOT).group_name == "publish"
+    job = code_location.resolve_implicit_global_asset_job_def()  # a dependency in the graph is a wait in the run
+    upstream = job.graph.dependency_structure.input_to_upstream_outputs_for_node("publish__published_snapshot")
+    produced = {out.node.name for outs in upstream.values() for out in outs}
+    assert "dbt_models" in produced and len(upstream) == len(marts)
     assert set(graph.get(REPORT).parent_keys) == {PUBLISHED_SNAPSHOT, dg.AssetKey(["publish", "marts_parquet"])}
     assert set(graph.get(dg.AssetKey(["publish", "marts_parquet"])).parent_keys) == {PUBLISHED_SNAPSHOT}
