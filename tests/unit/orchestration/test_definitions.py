@@ -26,7 +26,18 @@ EXPECTED_ASSETS = {
     "marts/fct_touchpoints",
     "marts/fct_conversions",
     "marts/fct_attributed_conversions",
+    "intermediate/int_experiment_exposures",
+    "analytics/attribution_credits",
+    "marts/mart_markov_removal_effects",
+    "marts/mart_experiment_results",
+    "analytics/incrementality",
+    "analytics/attribution_drift",
+    "analytics/creative_fatigue",
 }
+ANALYTICS_ASSETS = {"analytics/attribution_credits", "marts/mart_markov_removal_effects", "marts/mart_experiment_results",
+                    "analytics/incrementality", "analytics/attribution_drift", "analytics/creative_fatigue"}
+ANALYTICS_CHECKS = {("analytics/attribution_credits", "credits_sum_to_one_per_conversion"),
+                    ("marts/mart_experiment_results", "no_sample_ratio_mismatch")}
 EXPECTED_BLOCKING_CHECKS = {("raw_tracker/events", "gx_raw_tracker_events")}
 
 
@@ -76,3 +87,21 @@ def test_dagster_definitions_validate_passes(tmp_path):
         capture_output=True, text=True, env=env, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_analytics_run_between_the_two_dbt_steps(defs):
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    for name in ANALYTICS_ASSETS:
+        node = graph.get(dg.AssetKey.from_user_string(name))
+        assert node.group_name == "analytics", name
+        assert node.pools == {"warehouse_writer"}, name
+        assert node.description, name
+    credits = dg.AssetKey(["analytics", "attribution_credits"])
+    assert credits in graph.get(dg.AssetKey(["marts", "fct_attributed_conversions"])).parent_keys  # the dbt source
+    assert dg.AssetKey(["intermediate", "int_conversion_paths"]) in graph.get(credits).parent_keys
+    drift = graph.get(dg.AssetKey(["analytics", "attribution_drift"]))
+    assert dg.AssetKey(["marts", "fct_attributed_conversions"]) in drift.parent_keys
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ANALYTICS_CHECKS <= checks
