@@ -199,6 +199,7 @@ def bench_optimize(
     scale: float = typer.Option(0.5, "--scale", min=0.05, help="World scale (budgets and orders)."),
     loop_scale: float = typer.Option(2.0, "--loop-scale", min=0.1, help="Scale of the decision-loop world."),
     cycles: int = typer.Option(4, "--cycles", min=1, max=20, help="Cycles of the decision loop per seed."),
+    judge: str = typer.Option("curves", "--judge", help="How the loop judges a change: curves or observed."),
 ) -> None:
     """Grade and time the optimizer on simulated worlds: allocation vs the true optimum, the decision loop,
     the bid model vs naive CVR, and pacing vs even pacing."""
@@ -207,6 +208,8 @@ def bench_optimize(
     import pandas as pd
     from rich.progress import Progress
 
+    if judge not in ("curves", "observed"):
+        raise typer.BadParameter(f"{judge!r} is not curves or observed", param_hint="--judge")
     from adledger.analytics.bidding import evaluate_bid_model, synthetic_clicks
     from adledger.analytics.optimization import (ResponseWorld, allocate_budget, fit_curves, run_decision_loop,
                                                  simulated_channel_days)
@@ -245,9 +248,10 @@ def bench_optimize(
     with err.status("decision loop..."):
         for seed in range(seeds):
             with duckdb.connect() as con:
-                r = run_decision_loop(loop_world, con, cycles=cycles, seed=seed)
+                r = run_decision_loop(loop_world, con, cycles=cycles, seed=seed, judge=judge)
             counts += (r.improving_kept, r.improving_total, r.other_reverted, r.other_total)
-    out.print(f"decision loop ({seeds} seed(s) x {cycles} cycles, scale {loop_scale}): kept {counts[0]} of {counts[1]} "
+    out.print(f"decision loop ({seeds} seed(s) x {cycles} cycles, scale {loop_scale}, judged by {judge}): "
+              f"kept {counts[0]} of {counts[1]} "
               f"changes that truly improve results, reverted {counts[2]} of {counts[3]} that do not")
 
     bids = []
@@ -256,8 +260,8 @@ def bench_optimize(
             clicks, keyword_days = synthetic_clicks(days=56, seed=seed)
             bids.append(evaluate_bid_model(clicks, keyword_days, test_days=14).assign(seed=seed))
     metrics = pd.concat(bids).groupby("model", sort=False)[["log_loss", "auc", "brier", "ece"]].mean()
-    view = Table(title=f"bid model: last 14 of 56 days, mean of {seeds} seed(s) ({bids[0]['test_clicks'].iloc[0]:,} "
-                       "holdout clicks each)")
+    holdout = int(np.mean([b["test_clicks"].iloc[0] for b in bids]))
+    view = Table(title=f"bid model: last 14 of 56 days, mean of {seeds} seed(s) (about {holdout:,} holdout clicks each)")
     for head in ("model", "log-loss", "AUC", "Brier", "ECE"):
         view.add_column(head, justify="left" if head == "model" else "right")
     for model, m in metrics.iterrows():
