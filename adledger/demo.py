@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,21 @@ def simulated_world(days: int, seed: int, scale: float, console: Console) -> Pat
     return world
 
 
+def world_sources_environment(world: Path, apis) -> dict[str, str]:
+    """Every dlt source configured for a simulated world the dlt way (`SOURCES__<NAME>__<KEY>`): the tracker and
+    first-party folders, and the emulated APIs' base URLs, credentials and first day (`apis`: a running
+    `adledger.simulator.emulators` server)."""
+    from adledger.simulator import WorldManifest
+
+    # account-local days of accounts west of UTC begin the day before the world's first UTC day
+    start = date.fromisoformat(str(WorldManifest.load(world).start)) - timedelta(days=1)
+    env = {"SOURCES__TRACKER__PATH": str(world / "tracker"), "SOURCES__FIRST_PARTY__PATH": str(world / "first_party")}
+    env.update(apis.dlt_environment())
+    for source in apis.credentials:
+        env[f"SOURCES__{source.upper()}__START_DATE"] = str(start)
+    return env
+
+
 def run_demo(days: int = 90, seed: int = 7, scale: float = 1.0, console: Console | None = None) -> RunSummary:
     """Simulate (or reuse) the world `days`/`seed`/`scale`, load it, build every asset, and summarize."""
     console = console or Console(stderr=True)
@@ -213,14 +229,12 @@ def run_demo(days: int = 90, seed: int = 7, scale: float = 1.0, console: Console
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     world = simulated_world(days, seed, scale, console)
     ensure_local_secrets()
-    os.environ["SOURCES__TRACKER__PATH"] = str(world / "tracker")
-    os.environ["SOURCES__FIRST_PARTY__PATH"] = str(world / "first_party")
     from adledger.simulator.emulators import serve
 
     # the ad-platform APIs of the simulated world, on loopback, for exactly as long as the run
     with serve(world) as apis:
         console.print(f"API emulators: {apis.url}")
-        os.environ.update(apis.dlt_environment())
+        os.environ.update(world_sources_environment(world, apis))
         summary = materialize(console=console)
     summary.world = world
     if summary.success or Path(cfg.warehouse).exists():

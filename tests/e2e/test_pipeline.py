@@ -75,3 +75,33 @@ def test_a_rerun_changes_nothing(world_pipeline):
     again = world_pipeline.materialize()
     assert again.success
     assert _snapshot() == before
+
+
+def test_spend_equals_the_truth_to_the_cent(world_pipeline):
+    import pandas as pd
+
+    truth = pd.read_parquet(world_pipeline.world / "truth" / "spend_platform_daily.parquet")
+    expected = {(r.platform, pd.Timestamp(r.date).date()): round(float(r.spend_usd), 2) for r in truth.itertuples()}
+    # the world's USD rule: exact amounts summed per platform and day, rounded half-up to cents once
+    rows = _query("select cost_source, report_date, round(sum(spend_reporting), 2) from marts.fct_ad_spend "
+                  "group by all")
+    got = {(p, d): float(s) for p, d, s in rows}
+    assert got == expected
+    ((total,),) = _query("select round(sum(spend_reporting), 2) from marts.fct_ad_spend")
+    assert float(total) == pytest.approx(sum(expected.values()), abs=0.01 * len(expected))
+
+
+def test_cpa_per_channel_is_spend_over_conversions_recomputed_from_raw(world_pipeline):
+    mart = dict(_query("select channel, sum(spend) / nullif(sum(conversions), 0) from marts.mart_channel_performance_daily "
+                       "where model = 'last_touch' group by channel"))
+    spend = dict(_query("select channel, sum(spend_reporting) from marts.fct_ad_spend group by channel"))
+    conversions = dict(_query(
+        "select c.channel, sum(c.credit) from marts.fct_attributed_conversions c where c.model = 'last_touch' "
+        "group by c.channel"))
+    ((orders,),) = _query("select count(distinct order_id) from raw_tracker.events where event_name = 'Order Completed'")
+    assert sum(conversions.values()) == pytest.approx(orders)
+    for channel, cpa in mart.items():
+        if cpa is None:
+            assert not conversions.get(channel)
+            continue
+        assert float(cpa) == pytest.approx(float(spend.get(channel, 0)) / conversions[channel], rel=1e-9), channel

@@ -4,6 +4,9 @@
     local days (platforms report no finer grain): see docs/decisions.md. Platform-reported conversions stay on
     their platform's rows and are never summed across platforms by this model. -#}
 {%- set parts = [
+    ref('int_spend_platforms'),
+    ref('int_spend_affiliate_commissions'),
+    ref('int_spend_email_sends'),
     ref('int_spend_vendor_reported'),
     ref('int_spend_influencer_fees'),
 ] -%}
