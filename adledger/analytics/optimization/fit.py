@@ -202,7 +202,13 @@ def fit_curve(
     """
     if form not in FORMS:
         raise ValueError(f"unknown curve form {form!r}; choose one of {', '.join(FORMS)}")
-    spend, y = np.asarray(spend, float), np.asarray(outcome, float)
+    # the grid products are small matrices: one BLAS thread is faster than several fighting over the cores
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_curve(np.asarray(spend, float), np.asarray(outcome, float), form, intercept, replicates, seed)
+
+
+def _fit_curve(spend: np.ndarray, y: np.ndarray, form: str, intercept: bool, replicates: int,
+               seed: int) -> tuple[ResponseCurve, np.ndarray, float]:
     positive = spend[spend > 0]
     scale = float(np.median(positive)) if len(positive) else 1.0
     start = _grid_fit(form, spend, y[None, :], intercept, scale)[0]
@@ -270,13 +276,6 @@ def fit_curves(
     wide = prepare_daily(daily, by, outcome)
     if len(wide) < min_days:
         raise OptimizationDataError(f"{len(wide)} day(s) of data; response curves need at least {min_days}")
-    # the grid products are small matrices: one BLAS thread is faster than several fighting over the cores
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_wide(wide, outcome, form, intercept, replicates, seed, current_days, min_days)
-
-
-def _fit_wide(wide: pd.DataFrame, outcome: str, form: str, intercept: bool, replicates: int, seed: int,
-              current_days: int, min_days: int) -> dict[str, CurveFit]:
     fits: dict[str, CurveFit] = {}
     for i, entity in enumerate(sorted(wide["spend"].columns)):
         spend = wide["spend"][entity].to_numpy(float)

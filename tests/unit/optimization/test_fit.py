@@ -47,10 +47,10 @@ def test_without_intercept_the_base_is_zero_and_the_curve_passes_through_the_ori
 def test_bootstrap_intervals_of_the_marginal_cover_the_truth_most_of_the_time():
     truth = ResponseCurve("hill", beta=35.2, half_saturation=960.0, shape=1.0, decay=0.2)
     covered = []
-    for seed in range(16):
+    for seed in range(12):
         spend = block_spend(180, 800.0, 100 + seed)
         y = np.random.default_rng(seed).poisson(truth.predict(spend)).astype(float)
-        fitted, samples, _ = fit_curve(spend, y, "hill", intercept=False, replicates=100, seed=seed)
+        fitted, samples, _ = fit_curve(spend, y, "hill", intercept=False, replicates=80, seed=seed)
         marg = fitted.marginal(800.0)
         reps = curve_marginal("hill", 800.0, samples[:, 0], samples[:, 1], samples[:, 2])
         low, high = np.percentile(reps - np.median(reps) + marg, [5, 95])
