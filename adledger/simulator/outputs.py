@@ -199,8 +199,8 @@ def _orders(world: World, got, log: TrackerLog) -> pd.DataFrame:
     df = pd.DataFrame(cols)
     tracked = set(np.concatenate(log.orders_tracked).tolist()) if log.orders_tracked else set()
     df["tracked"] = df["order_id"].isin(tracked)
-    df["customer_id"] = world.pop.customer_id[df["user"]]
-    df["email"] = world.pop.email[df["user"]]
+    df["customer_id"] = world.pop.strings("customer_id", df["user"])
+    df["email"] = world.pop.strings("email", df["user"])
     df["country"] = np.array([c.code for c in spec.COUNTRIES])[world.pop.country[df["user"]]]
     k = ((df["order_ms"] - world.cal.start_ms) // DAY_MS + PAD).clip(0, world.n_local - 1).to_numpy()
     rate = np.array([world.fx[c][i] for c, i in zip(df["currency"], k)])
@@ -234,7 +234,7 @@ def _first_party(out: Path, world: World, orders: pd.DataFrame, got, dates: list
     created = np.where(first[idx] < 0, world.cal.start_ms + first[idx] * DAY_MS + rng.integers(0, DAY_MS, len(idx)),
                        first_order_ms.reindex(idx).fillna(0).to_numpy(np.int64))
     _csv(pd.DataFrame({
-        "customer_id": pop.customer_id[idx], "email": pop.email[idx],
+        "customer_id": pop.strings("customer_id", idx), "email": pop.strings("email", idx),
         "country": np.array([c.code for c in spec.COUNTRIES])[pop.country[idx]],
         "created_at": _iso_ms(created), "marketing_opt_in": pop.email_opt_in[idx],
     }), fp / "customers.csv")
@@ -242,8 +242,8 @@ def _first_party(out: Path, world: World, orders: pd.DataFrame, got, dates: list
     changed_ms = world.cal.start_ms + c["day"] * DAY_MS + rng.integers(0, DAY_MS // 4, len(c["day"]))
     known = first[c["user"]] <= c["day"]
     _csv(pd.DataFrame({
-        "customer_id": np.where(known, pop.customer_id[c["user"]], ""),
-        "anonymous_id": pop.device_anonymous_id[pop.user_first_device[c["user"]]],
+        "customer_id": np.where(known, pop.strings("customer_id", c["user"]), ""),
+        "anonymous_id": pop.strings("device_anonymous_id", pop.user_first_device[c["user"]]),
         "changed_at": _iso_ms(changed_ms), "advertising": c["advertising"], "analytics": c["analytics"],
         "functional": True,
     }).sort_values(["changed_at", "anonymous_id"], kind="stable"), fp / "consent_changes.csv")
@@ -251,8 +251,8 @@ def _first_party(out: Path, world: World, orders: pd.DataFrame, got, dates: list
     req_ms = world.cal.start_ms + rng.integers(1, max(2, world.cal.days), len(deleters)) * DAY_MS + \
         rng.integers(0, DAY_MS, len(deleters))
     _csv(pd.DataFrame({
-        "request_id": [f"dsr_{i + 1:05d}" for i in range(len(deleters))], "customer_id": pop.customer_id[deleters],
-        "email": pop.email[deleters], "requested_at": _iso_ms(req_ms), "type": "erasure",
+        "request_id": [f"dsr_{i + 1:05d}" for i in range(len(deleters))], "customer_id": pop.strings("customer_id", deleters),
+        "email": pop.strings("email", deleters), "requested_at": _iso_ms(req_ms), "type": "erasure",
     }), fp / "deletion_requests.csv")
     inf = world.influencers
     u = world.cat.units

@@ -24,37 +24,57 @@ MAIL_DOMAINS = np.array(["example.com", "example.net", "example.org", "mail.exam
 N_BOT_DEVICES = 24
 
 
-def _hex_ids(rng: np.random.Generator, n: int, nbytes: int = 16) -> np.ndarray:
+def _flat(arr) -> pa.Array:
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _hex_ids(rng: np.random.Generator, n: int, nbytes: int = 16) -> pa.Array:
+    """`n` random lower-case hex strings of `2 * nbytes` characters (Arrow strings, no Python objects)."""
     raw = rng.bytes(n * nbytes).hex().encode()
-    return np.frombuffer(raw, dtype=f"S{2 * nbytes}").astype(str)
+    return _flat(pa.array(np.frombuffer(raw, dtype=f"S{2 * nbytes}")).cast(pa.string()))
 
 
-def _uuid(hex32: np.ndarray) -> np.ndarray:
-    arr = pa.array(hex32)
-    parts = [pc.utf8_slice_codeunits(arr, a, b) for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))]
-    return np.asarray(pc.binary_join_element_wise(*parts, "-").to_numpy(zero_copy_only=False)).astype(str)
+def _uuid(hex32: pa.Array) -> pa.Array:
+    parts = [pc.utf8_slice_codeunits(hex32, a, b) for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))]
+    return _flat(pc.binary_join_element_wise(*parts, "-"))
 
 
-def _join(*parts, sep: str = "") -> np.ndarray:
-    """Element-wise string concatenation of arrays/scalars (Arrow compute: fast on 100k+ rows)."""
-    arrays = [pa.array(p).cast(pa.string()) if isinstance(p, np.ndarray) else p for p in parts]
-    return np.asarray(pc.binary_join_element_wise(*arrays, sep).to_numpy(zero_copy_only=False)).astype(str)
+def _join(*parts, sep: str = "") -> pa.Array:
+    """Element-wise string concatenation of arrays (NumPy or Arrow) and scalars, as an Arrow array."""
+    arrays = [_flat(pa.array(p)).cast(pa.string()) if isinstance(p, np.ndarray) else p for p in parts]
+    return _flat(pc.binary_join_element_wise(*arrays, sep))
 
 
-def _ipv4(rng: np.random.Generator, first: np.ndarray) -> np.ndarray:
+def _pick(values: np.ndarray, codes: np.ndarray) -> pa.Array:
+    return pa.array(list(values)).take(pa.array(codes))
+
+
+def _vocab(values: tuple[str, ...], codes: np.ndarray) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(values)))
+
+
+def _ipv4(rng: np.random.Generator, first: np.ndarray) -> pa.Array:
     rest = rng.integers(1, 255, size=(len(first), 3))
     return _join(first, rest[:, 0], rest[:, 1], rest[:, 2], sep=".")
 
 
+#: every timezone and locale a user can have (dictionary values of the per-user codes)
+TIMEZONES = tuple(sorted({tz for c in spec.COUNTRIES for tz in c.timezones} | {"UTC"}))
+LOCALES = tuple(sorted({c.locale for c in spec.COUNTRIES}))
+USER_AGENTS = spec.USER_AGENTS + spec.BOT_USER_AGENTS
+
+
 @dataclass
 class Population:
-    """Users (index `u`) and devices (index `d`); bot devices come last with `device_user == -1`."""
+    """Users (index `u`) and devices (index `d`); bot devices come last with `device_user == -1`.
+
+    Strings are Arrow arrays (`take` them with index arrays); small vocabularies are dictionary arrays.
+    """
 
     country: np.ndarray          # int8 index into spec.COUNTRIES
-    timezone: np.ndarray         # str
-    locale: np.ndarray           # str
-    email: np.ndarray            # str, lower-case
-    customer_id: np.ndarray      # str ("cus_...")
+    timezone: pa.DictionaryArray
+    email: pa.Array              # lower-case, unique
+    customer_id: pa.Array        # "cus_0000001"
     activity: np.ndarray         # float, relative visit propensity
     registered: np.ndarray       # bool: has an account at the start of the world
     email_opt_in: np.ndarray     # bool: newsletter subscriber when registered
@@ -64,12 +84,12 @@ class Population:
     consent_analytics: np.ndarray
     variant: np.ndarray          # int8 (n_experiments, n_users)
     device_user: np.ndarray      # int64, -1 for bots
-    device_anonymous_id: np.ndarray
-    device_id: np.ndarray
-    device_ip: np.ndarray
-    device_user_agent: np.ndarray
-    device_timezone: np.ndarray
-    device_locale: np.ndarray
+    device_anonymous_id: pa.Array
+    device_id: pa.Array
+    device_ip: pa.Array
+    device_user_agent: pa.DictionaryArray
+    device_timezone: pa.DictionaryArray
+    device_locale: pa.DictionaryArray
     user_first_device: np.ndarray
     user_n_devices: np.ndarray
 
@@ -81,6 +101,13 @@ class Population:
     def bot_devices(self) -> np.ndarray:
         return np.flatnonzero(self.device_user < 0)
 
+    def strings(self, column: str, index: np.ndarray) -> np.ndarray:
+        """Python strings of `column` at `index` (for small selections: orders, customers, requests)."""
+        arr = getattr(self, column).take(pa.array(np.asarray(index, dtype=np.int64)))
+        if isinstance(arr, pa.DictionaryArray):
+            arr = arr.dictionary_decode()
+        return np.asarray(arr.to_pylist(), dtype=object)
+
 
 def build_population(seed: int, scale: float) -> Population:
     """Draw the users and devices of a world (`spec.USERS_PER_SCALE * scale` users, at least 2,000)."""
@@ -88,26 +115,18 @@ def build_population(seed: int, scale: float) -> Population:
     n = max(2000, int(round(spec.USERS_PER_SCALE * scale)))
     shares = np.array([c.share for c in spec.COUNTRIES])
     country = rng.choice(len(spec.COUNTRIES), size=n, p=shares / shares.sum()).astype(np.int8)
-    timezone = np.empty(n, dtype=object)
-    locale = np.empty(n, dtype=object)
+    tz_code = np.empty(n, dtype=np.int32)
+    locale_code = np.empty(n, dtype=np.int32)
     for i, c in enumerate(spec.COUNTRIES):
         m = country == i
-        timezone[m] = np.array(c.timezones)[rng.integers(0, len(c.timezones), m.sum())]
-        locale[m] = c.locale
-    timezone = timezone.astype(str)
-    locale = locale.astype(str)
-    first_name = FIRST_NAMES[rng.integers(0, len(FIRST_NAMES), n)]
-    last_name = LAST_NAMES[rng.integers(0, len(LAST_NAMES), n)]
-    numbers = rng.integers(1, 9999, n)
-    domain = MAIL_DOMAINS[rng.integers(0, len(MAIL_DOMAINS), n)]
-    local = _join(first_name, ".", last_name, numbers.astype(str))
-    # make e-mails unique: append the user index where a draw repeats
-    _, first_idx = np.unique(_join(local, "@", domain), return_index=True)
-    dup = np.ones(n, dtype=bool)
-    dup[first_idx] = False
-    local[dup] = _join(local[dup], ".", np.flatnonzero(dup).astype(str))
-    email = _join(local, "@", domain)
-    customer_id = _join("cus_", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
+        codes = np.array([TIMEZONES.index(tz) for tz in c.timezones])
+        tz_code[m] = codes[rng.integers(0, len(codes), m.sum())]
+        locale_code[m] = LOCALES.index(c.locale)
+    # e-mails are unique by construction: the number is a permutation of the user indices
+    local = _join(_pick(FIRST_NAMES, rng.integers(0, len(FIRST_NAMES), n)),
+                  _pick(LAST_NAMES, rng.integers(0, len(LAST_NAMES), n)), sep=".")
+    email = _join(local, rng.permutation(n) + 1, "@", _pick(MAIL_DOMAINS, rng.integers(0, len(MAIL_DOMAINS), n)))
+    customer_id = _join("cus_", pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), 7, "0"))
     activity = rng.lognormal(0.0, 0.9, n)
     registered = rng.random(n) < 0.18
     email_opt_in = rng.random(n) < 0.65
@@ -123,7 +142,7 @@ def build_population(seed: int, scale: float) -> Population:
     device_user = np.repeat(np.arange(n), n_dev)
     user_first_device = np.concatenate([[0], np.cumsum(n_dev)[:-1]])
     nd = len(device_user)
-    ua = np.array(spec.USER_AGENTS)[rng.integers(0, len(spec.USER_AGENTS), nd)]
+    ua_code = rng.integers(0, len(spec.USER_AGENTS), nd)
     first_octet = np.empty(nd, dtype=np.int64)
     for i, c in enumerate(spec.COUNTRIES):
         m = country[device_user] == i
@@ -134,19 +153,20 @@ def build_population(seed: int, scale: float) -> Population:
 
     # bot devices: datacenter addresses, automation user agents
     prefixes = np.array(spec.DATACENTER_PREFIXES)[rng.integers(0, len(spec.DATACENTER_PREFIXES), N_BOT_DEVICES)]
-    bot_ip = _join(prefixes, rng.integers(0, 255, N_BOT_DEVICES).astype(str),
-                   rng.integers(1, 255, N_BOT_DEVICES).astype(str), sep=".")
-    bot_ua = np.array(spec.BOT_USER_AGENTS)[rng.integers(0, len(spec.BOT_USER_AGENTS), N_BOT_DEVICES)]
+    bot_ip = _join(pa.array(list(prefixes)), rng.integers(0, 255, N_BOT_DEVICES), rng.integers(1, 255, N_BOT_DEVICES), sep=".")
+    bot_ua = len(spec.USER_AGENTS) + rng.integers(0, len(spec.BOT_USER_AGENTS), N_BOT_DEVICES)
+    utc = np.full(N_BOT_DEVICES, TIMEZONES.index("UTC"))
+    en_us = np.full(N_BOT_DEVICES, LOCALES.index("en-US"))
     return Population(
-        country=country, timezone=timezone, locale=locale, email=email.astype(str), customer_id=customer_id.astype(str),
+        country=country, timezone=_vocab(TIMEZONES, tz_code), email=email, customer_id=customer_id,
         activity=activity, registered=registered, email_opt_in=email_opt_in, adblock=adblock, holdout=holdout,
         consent_advertising=consent_advertising, consent_analytics=consent_analytics, variant=variant,
         device_user=np.concatenate([device_user, np.full(N_BOT_DEVICES, -1)]),
-        device_anonymous_id=np.concatenate([anon, _uuid(_hex_ids(rng, N_BOT_DEVICES))]),
-        device_id=np.concatenate([dev_id, _hex_ids(rng, N_BOT_DEVICES, 8)]),
-        device_ip=np.concatenate([ip, bot_ip]),
-        device_user_agent=np.concatenate([ua, bot_ua]),
-        device_timezone=np.concatenate([timezone[device_user], np.full(N_BOT_DEVICES, "UTC")]),
-        device_locale=np.concatenate([locale[device_user], np.full(N_BOT_DEVICES, "en-US")]),
+        device_anonymous_id=pa.concat_arrays([anon, _uuid(_hex_ids(rng, N_BOT_DEVICES))]),
+        device_id=pa.concat_arrays([dev_id, _hex_ids(rng, N_BOT_DEVICES, 8)]),
+        device_ip=pa.concat_arrays([ip, bot_ip]),
+        device_user_agent=_vocab(USER_AGENTS, np.concatenate([ua_code, bot_ua])),
+        device_timezone=_vocab(TIMEZONES, np.concatenate([tz_code[device_user], utc])),
+        device_locale=_vocab(LOCALES, np.concatenate([locale_code[device_user], en_us])),
         user_first_device=user_first_device, user_n_devices=n_dev,
     )

@@ -33,7 +33,7 @@ from adledger.simulator.world import DayResult, World
 MALFORMED_KINDS = ("truncated_json", "binary_junk", "missing_field", "wrong_type")
 GZIP_LEVEL = 3
 #: hourly files compressed in the background before the writer waits (bounds the memory held in blobs)
-MAX_BACKLOG = 48
+MAX_BACKLOG = 16
 
 _CONTEXT = """{
     'page': {'path': e.page_path, 'referrer': e.referrer, 'search': e.search, 'title': e.page_title, 'url': e.url},
@@ -74,7 +74,8 @@ with e0 as (
         o.order_id, o.revenue, o.currency as order_currency, o.products,
         coalesce(o.currency, u.currency, 'USD') as currency,
         pr.local_price as unit_price
-    from (select e1.*, md5($seed || ':m:' || eidx::varchar) as h from e1) e1
+    from (select e1.*, md5($seed || ':m:' || eidx::varchar) as h from e1
+          where not (e1.adblock or (e1.recv >= $outage_start and e1.recv < $outage_end))) e1
     left join users u on u.idx = e1."user"
     left join orders o on o.order_local = e1.order_local
     left join prices pr on pr.product = e1.product and pr.currency = coalesce(o.currency, u.currency, 'USD')
@@ -151,16 +152,27 @@ class TrackerWriter:
         t0 = world.cal.start_ms + out["day"] * DAY_MS
         self.outage = (t0 + out["hours"][0] * HOUR_MS, t0 + out["hours"][1] * HOUR_MS)
 
-    def _register_static(self) -> None:
+    def _register_people(self, sessions: pa.Table) -> None:
+        """Register only the devices and users of the day's sessions (joins stay O(day), not O(population))."""
         pop = self.world.pop
-        n_dev = len(pop.device_user)
+        dev = np.unique(sessions.column("device").to_numpy())
+        usr = np.unique(sessions.column("user").to_numpy())
+        usr = usr[usr >= 0]
+        take_d, take_u = pa.array(dev), pa.array(usr)
+
+        def col(arr, idx):
+            out = arr.take(idx)
+            return out.dictionary_decode() if isinstance(out, pa.DictionaryArray) else out
+
         self.con.register("devices", pa.table({
-            "idx": np.arange(n_dev), "anonymous_id": pop.device_anonymous_id, "device_id": pop.device_id,
-            "ip": pop.device_ip, "user_agent": pop.device_user_agent, "timezone": pop.device_timezone,
-            "locale": pop.device_locale}))
-        currency = np.array([c.currency for c in spec.COUNTRIES])[pop.country]
-        self.con.register("users", pa.table({"idx": np.arange(pop.n_users), "customer_id": pop.customer_id,
-                                             "email": pop.email, "currency": currency}))
+            "idx": dev, "anonymous_id": col(pop.device_anonymous_id, take_d), "device_id": col(pop.device_id, take_d),
+            "ip": col(pop.device_ip, take_d), "user_agent": col(pop.device_user_agent, take_d),
+            "timezone": col(pop.device_timezone, take_d), "locale": col(pop.device_locale, take_d)}))
+        currency = np.array([c.currency for c in spec.COUNTRIES])[pop.country[usr]]
+        self.con.register("users", pa.table({"idx": usr, "customer_id": col(pop.customer_id, take_u),
+                                             "email": col(pop.email, take_u), "currency": currency}))
+
+    def _register_static(self) -> None:
         self.con.register("products", pa.table({
             "idx": np.arange(len(spec.PRODUCTS)), "product_id": [p[0].replace("sku-", "p") for p in spec.PRODUCTS],
             "sku": [p[0] for p in spec.PRODUCTS], "name": [p[1] for p in spec.PRODUCTS]}))
@@ -216,14 +228,18 @@ class TrackerWriter:
             table = pa.concat_tables([table, dups])
         self.con.register("events", table)
         self.con.register("sessions", ev.sessions)
-        query = LINE_SQL.replace("$seed", f"'{int(self.seed)}'")
-        out = self.con.sql(f"select * from ({query}) order by recv, message_id, is_dup").to_arrow_table()
-        adblock = out.column("adblock").to_numpy(zero_copy_only=False)
-        recv_out = out.column("recv").to_numpy()
-        in_outage = (recv_out >= self.outage[0]) & (recv_out < self.outage[1])
-        self.log.events_lost_adblock += int(adblock.sum())
-        self.log.events_lost_outage += int((in_outage & ~adblock).sum())
-        kept = out.filter(pa.array(~adblock & ~in_outage))
+        self._register_people(ev.sessions)
+        # events of ad-blocked users and events received during the outage never reach the log
+        o0, o1 = self.outage
+        lost_adblock, lost_outage = self.con.execute(
+            f"select count(*) filter (where s.adblock), "
+            f"count(*) filter (where not s.adblock and e.recv >= {o0} and e.recv < {o1}) "
+            f"from events e join sessions s using (sess)").fetchall()[0]
+        self.log.events_lost_adblock += int(lost_adblock)
+        self.log.events_lost_outage += int(lost_outage)
+        query = (LINE_SQL.replace("$seed", f"'{int(self.seed)}'").replace("$outage_start", str(o0))
+                 .replace("$outage_end", str(o1)))
+        kept = self.con.sql(f"select * from ({query}) order by recv, message_id, is_dup").to_arrow_table()
         self._labels(res.day, kept)
         tracked = kept.filter(pc.equal(kept.column("kind"), 5)).column("order_id")
         self.log.orders_tracked.append(np.unique(tracked.to_numpy(zero_copy_only=False).astype(str)))

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from adledger.simulator import spec
@@ -85,23 +86,27 @@ def write_truth(out: Path, world: World, log: TrackerLog, got, orders: pd.DataFr
     o = o.rename(columns={"user": "user_key", "device": "device_key"})
     _parquet(o.drop(columns=["email"]), root / "orders.parquet")
     # users and devices
-    users = pd.DataFrame({
+    countries = pa.array([c.code for c in spec.COUNTRIES])
+    users = {
         "user_key": np.arange(pop.n_users), "customer_id": pop.customer_id, "email": pop.email,
-        "country": np.array([c.code for c in spec.COUNTRIES])[pop.country], "timezone": pop.timezone,
+        "country": countries.take(pa.array(pop.country.astype(np.int32))), "timezone": pop.timezone.dictionary_decode(),
         "registered_at_start": pop.registered, "customer": world.customer_since < np.iinfo(np.int64).max // 8,
         "holdout": pop.holdout, "adblock": pop.adblock, "email_opt_in": pop.email_opt_in,
         "consent_advertising_end": pop.consent_advertising, "consent_analytics_end": pop.consent_analytics,
         "n_devices": pop.user_n_devices,
-    })
+    }
     for e, exp in enumerate(spec.EXPERIMENTS):
-        users[f"variant_{exp.experiment_id}"] = np.array(exp.variations)[pop.variant[e]]
+        users[f"variant_{exp.experiment_id}"] = pa.array(list(exp.variations)).take(pa.array(pop.variant[e].astype(np.int32)))
         users[f"exposure_lost_{exp.experiment_id}"] = world.exposure_lost[e]
-    _parquet(users, root / "users.parquet")
+    pq.write_table(pa.table(users), root / "users.parquet", compression="zstd")
     du = pop.device_user
-    _parquet(pd.DataFrame({
+    human = du >= 0
+    customer = pop.customer_id.take(pa.array(np.maximum(du, 0)))
+    customer = pc.if_else(pa.array(human), customer, pa.scalar(None, pa.string()))
+    pq.write_table(pa.table({
         "device_key": np.arange(len(du)), "anonymous_id": pop.device_anonymous_id, "device_id": pop.device_id,
-        "user_key": np.where(du >= 0, du, -1), "customer_id": np.where(du >= 0, pop.customer_id[np.maximum(du, 0)], None),
-        "is_bot": du < 0, "ip": pop.device_ip, "user_agent": pop.device_user_agent}), root / "devices.parquet")
+        "user_key": np.where(human, du, -1), "customer_id": customer, "is_bot": ~human, "ip": pop.device_ip,
+        "user_agent": pop.device_user_agent.dictionary_decode()}), root / "devices.parquet", compression="zstd")
     # sessions (every visit, tracked or not) and tracker labels
     sessions = pa.concat_tables(got.sessions) if got.sessions else None
     if sessions is not None:
