@@ -96,7 +96,7 @@ def serve_apis(
         for source in server.sources:
             table.add_row(source, server.base_url(source))
         out.print(table)
-        out.print(f"credentials: {world / 'emulator_secrets.toml'}  (dlt [sources.<name>] layout)")
+        out.print(f"credentials: {world / 'emulator_secrets.toml'}  (dlt \\[sources.<name>] layout)")
         out.print("admin: POST /_admin/restate?days=3, POST /_admin/faults?spec=..., GET /_admin/state. Ctrl-C stops.")
         try:
             server.wait()

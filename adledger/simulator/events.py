@@ -14,7 +14,6 @@ import numpy as np
 import pyarrow as pa
 
 from adledger.simulator import spec
-from adledger.simulator.plan import HOUR_MS
 from adledger.simulator.rng import stream
 from adledger.simulator.world import SOURCES, DayResult, World
 
@@ -31,7 +30,7 @@ EXPOSURE_PROB = 0.25
 
 
 def _slug(name: str) -> str:
-    return name.lower().replace(" ", "-").replace("3-pack", "3-pack")
+    return name.lower().replace(" ", "-")
 
 
 PRODUCT_SLUGS = np.array([_slug(p[1]) for p in spec.PRODUCTS], dtype=object)
@@ -271,4 +270,4 @@ def _inject_clicks(world: World, res: DayResult, rng: np.random.Generator) -> di
     return {"session_row": base + np.arange(k), "order_local": chosen, "lead_ms": lead}
 
 
-__all__ = ["DayEvents", "build_day_events", "TRACK_NAMES", "HOUR_MS"]
+__all__ = ["DayEvents", "build_day_events", "TRACK_NAMES"]

@@ -38,7 +38,8 @@ DELIVERY_PLATFORMS = ("google_ads", "microsoft_ads", "meta_ads", "tiktok_ads", "
 CLICK_LOSS = 0.07
 RECENT_DAYS = 14
 EMAIL_WEEKDAYS = (1, 4)
-INFLUENCER_FEE_PER_DAY = 30  # contract length in days over which the fee is amortized for the response curve
+#: influencer contract length in days; the fee is amortized over it to drive the response curve
+CONTRACT_DAYS = 30
 
 
 @dataclass
@@ -141,7 +142,7 @@ class World:
         idx = self.cat.channel_units("influencer")
         k = len(idx)
         start = np.sort(rng.integers(0, max(1, int(self.cal.days * 0.8)), k))
-        fee_usd = spec.CHANNELS[spec.CHANNEL_INDEX["influencer"]].budget * self.scale * INFLUENCER_FEE_PER_DAY * \
+        fee_usd = spec.CHANNELS[spec.CHANNEL_INDEX["influencer"]].budget * self.scale * CONTRACT_DAYS * \
             self.u_weight[idx] * k / 2.0
         currency = np.array(["USD", "EUR", "GBP", "USD", "AUD", "EUR", "USD", "GBP"])[:k]
         fx0 = np.array([spec.FX_BASE[c] for c in currency])
@@ -321,7 +322,7 @@ class World:
         c = spec.CHANNEL_INDEX["influencer"]
         inf = self.influencers
         age = day - inf["start_day"]
-        active = (age >= 0) & (age < INFLUENCER_FEE_PER_DAY)
+        active = (age >= 0) & (age < CONTRACT_DAYS)
         fee_usd = inf["fee"] * np.array([spec.FX_BASE[x] for x in inf["currency"]])
         expected = np.where(active, fee_usd / 12.0 * np.exp(-np.maximum(age, 0) / 8.0) / 8.0, 0.0)
         counts = rng.poisson(expected)
@@ -333,7 +334,7 @@ class World:
         for k in np.flatnonzero((counts > 0) & (inf["activation_ms"] < 0)):
             inf["activation_ms"][k] = int(starts[np.flatnonzero(uidx == inf["unit"][k])].min())
         out = np.zeros(len(spec.CHANNELS))
-        out[c] = float(np.sum(np.where(active, fee_usd / INFLUENCER_FEE_PER_DAY, 0.0)))
+        out[c] = float(np.sum(np.where(active, fee_usd / CONTRACT_DAYS, 0.0)))
         return out
 
     def _email(self, day: int, rng: np.random.Generator, t0: int, sess: dict) -> np.ndarray:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from adledger.simulator.emulators.base import BaseApi
 from adledger.simulator.emulators.http import Request, Response
 
 SOURCE = "affiliate"
@@ -39,11 +40,8 @@ def _local_iso(iso_utc: str) -> str:
     return _parse_iso(iso_utc).astimezone(PROGRAM_TZ).isoformat(timespec="seconds")
 
 
-class Api:
-    def __init__(self, server):
-        self.server = server
-        self.world = server.world
-        self.creds = self.world.secrets[SOURCE]
+class Api(BaseApi):
+    SOURCE = SOURCE
 
     def error(self, status: int, message: str, headers: dict | None = None) -> Response:
         return Response.json_body(status, {"Status": "ERROR", "Message": message}, headers)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from adledger.simulator.emulators.base import BaseApi
 from adledger.simulator.emulators.http import Request, Response
 
 SOURCE = "esp"
@@ -25,11 +26,8 @@ DEFAULT_COUNT = 10
 MAX_COUNT = 1000
 
 
-class Api:
-    def __init__(self, server):
-        self.server = server
-        self.world = server.world
-        self.creds = self.world.secrets[SOURCE]
+class Api(BaseApi):
+    SOURCE = SOURCE
 
     def error(self, status: int, message: str, headers: dict | None = None) -> Response:
         titles = {401: "API Key Invalid", 404: "Resource Not Found", 429: "Too Many Requests",

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from adledger.simulator.emulators.base import BaseApi
 from adledger.simulator.emulators.http import ApiError, Request, Response
 
 SOURCE = "google_ads"
@@ -172,12 +173,8 @@ def _json_value(value: Any, kind: str):
     return str(value)
 
 
-class Api:
-    def __init__(self, server):
-        self.server = server
-        self.world = server.world
-        self.creds = self.world.secrets[SOURCE]
-        self.tokens: set[str] = set()
+class Api(BaseApi):
+    SOURCE = SOURCE
 
     # ------------------------------------------------------------------------------------------ errors
     def error(self, status: int, message: str, headers: dict | None = None, reason: str | None = None) -> Response:
@@ -189,9 +186,6 @@ class Api:
                                          "errors": [{"errorCode": reason_code(reason), "message": message}],
                                          "requestId": _request_id(message)}]
         return Response.json_body(status, body, headers)
-
-    def credential(self, req: Request) -> str:
-        return req.bearer() or "anonymous"
 
     # ------------------------------------------------------------------------------------------ routes
     def handle(self, req: Request) -> Response:
@@ -245,14 +239,12 @@ class Api:
             return Response.json_body(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
         if f.get("refresh_token") != self.creds["refresh_token"]:
             return Response.json_body(401, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
-        token = "ya29." + hashlib.sha256(f"{self.creds['refresh_token']}{len(self.tokens)}".encode()).hexdigest()
-        self.tokens.add(token)
+        token = self.issue_token("ya29.")
         return Response.json_body(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
                                         "scope": "https://www.googleapis.com/auth/adwords"})
 
     def _authorize(self, req: Request) -> None:
-        token = req.bearer()
-        if not token or token not in self.tokens:
+        if not self.bearer_ok(req):
             raise ApiError(self.error(
                 401, "Request is missing required authentication credential. Expected OAuth 2 access token, login "
                      "cookie or other valid authentication credential (get one from POST /token).",

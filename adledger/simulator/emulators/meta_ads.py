@@ -24,6 +24,7 @@ import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from adledger.simulator.emulators.base import BaseApi
 from adledger.simulator.emulators.http import ApiError, Request, Response
 
 SOURCE = "meta_ads"
@@ -71,11 +72,8 @@ def _error(status: int, message: str, code: int, kind: str = "OAuthException", h
     return Response.json_body(status, body, headers)
 
 
-class Api:
-    def __init__(self, server):
-        self.server = server
-        self.world = server.world
-        self.creds = self.world.secrets[SOURCE]
+class Api(BaseApi):
+    SOURCE = SOURCE
 
     def error(self, status: int, message: str, headers: dict | None = None) -> Response:
         code = {401: 190, 429: 17, 503: 2, 500: 1}.get(status, 100)

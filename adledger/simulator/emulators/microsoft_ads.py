@@ -29,6 +29,7 @@ import threading
 import zipfile
 from datetime import date
 
+from adledger.simulator.emulators.base import BaseApi
 from adledger.simulator.emulators.http import ApiError, Request, Response
 
 SOURCE = "microsoft_ads"
@@ -59,12 +60,11 @@ def _error(status: int, code: int, error_code: str, message: str, headers: dict 
     return Response.json_body(status, body, headers)
 
 
-class Api:
+class Api(BaseApi):
+    SOURCE = SOURCE
+
     def __init__(self, server):
-        self.server = server
-        self.world = server.world
-        self.creds = self.world.secrets[SOURCE]
-        self.tokens: set[str] = set()
+        super().__init__(server)
         self.reports: dict[str, dict] = {}
         self._lock = threading.Lock()
         #: polls answered Pending before a report is ready
@@ -76,9 +76,6 @@ class Api:
         if status == 401:
             return _error(401, 105, "InvalidCredentials", message, headers)
         return _error(status, 0, "InternalError" if status >= 500 else "InvalidRequest", message, headers)
-
-    def credential(self, req: Request) -> str:
-        return req.bearer() or "anonymous"
 
     def handle(self, req: Request) -> Response:
         if req.path == "/common/oauth2/v2.0/token" and req.method == "POST":
@@ -109,14 +106,13 @@ class Api:
         if f.get("client_id") != self.creds["client_id"] or f.get("refresh_token") != self.creds["refresh_token"]:
             return Response.json_body(401, {"error": "invalid_grant", "error_description":
                                             "AADSTS70000: The provided refresh token or client id is invalid."})
-        token = "EwB" + hashlib.sha256(f"{self.creds['refresh_token']}{len(self.tokens)}".encode()).hexdigest()
-        self.tokens.add(token)
+        token = self.issue_token("EwB")
         return Response.json_body(200, {"token_type": "Bearer", "scope": "https://ads.microsoft.com/msads.manage",
                                         "expires_in": 3600, "ext_expires_in": 3600, "access_token": token,
                                         "refresh_token": self.creds["refresh_token"]})
 
     def _authorize(self, req: Request) -> None:
-        if req.bearer() not in self.tokens:
+        if not self.bearer_ok(req):
             raise ApiError(self.error(401, "Authentication failed. Either supplied credentials are invalid or the "
                                            "account is inactive (get an access token from /common/oauth2/v2.0/token)."))
         if req.header("developertoken") != self.creds["developer_token"]:

@@ -21,6 +21,7 @@ import math
 import re
 from datetime import date
 
+from adledger.simulator.emulators.base import BaseApi
 from adledger.simulator.emulators.http import ApiError, Request, Response, parse_list_param
 from adledger.simulator.emulators.meta_ads import money
 
@@ -40,11 +41,8 @@ def _body(code: int, message: str, data: dict | None, request_id: str) -> dict:
     return {"code": code, "message": message, "request_id": request_id, "data": data if data is not None else {}}
 
 
-class Api:
-    def __init__(self, server):
-        self.server = server
-        self.world = server.world
-        self.creds = self.world.secrets[SOURCE]
+class Api(BaseApi):
+    SOURCE = SOURCE
 
     def error(self, status: int, message: str, headers: dict | None = None) -> Response:
         return Response.json_body(status, _body(ERROR_CODES.get(status, 40000), message, None, _rid(message)), headers)
