@@ -42,6 +42,7 @@ def check_failure_alert(evaluation: dg.AssetCheckEvaluation, run_id: str | None,
     """The alert for a failed asset check (a Great Expectations suite or a dbt test)."""
     asset = evaluation.asset_key.to_user_string()
     metadata = {k: _value(v) for k, v in (evaluation.metadata or {}).items()}
+    results_table, results_run = metadata.pop("results_table", None), metadata.pop("run_id", None)
     details = [f"description: {_first_line(evaluation.description)}"] if evaluation.description else []
     details += _rule_lines(metadata.pop("failing_rules", None))
     details += [f"{k}: {v}" for k, v in metadata.items() if isinstance(v, (str, int, float)) and len(str(v)) < 200][
@@ -51,8 +52,8 @@ def check_failure_alert(evaluation: dg.AssetCheckEvaluation, run_id: str | None,
                   "their previous content; the published snapshot was not replaced.")
     else:
         effect = "This check does not block: downstream assets were built anyway."
-    if "results_table" in metadata:
-        look = f"The failing rows are described in {metadata['results_table']} (run_id {metadata.get('run_id')})."
+    if results_table:
+        look = f"The failing rows are described in {results_table} (run_id {results_run})."
     else:
         look = f"Run `dbt test --select {evaluation.check_name}` in dbt_project/ to list the failing rows."
     return Alert(

@@ -16,6 +16,7 @@ daily sources keep an explicit schedule (`schedules.py`): their restatement wind
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -100,4 +101,6 @@ def with_orchestration_policies(defs: dg.Definitions) -> dg.Definitions:
             spec = spec.replace_attributes(automation_condition=automation[spec.key])
         return spec
 
-    return defs.map_asset_specs(func=apply)
+    with warnings.catch_warnings():  # "preview", yet the way Dagster documents apply_freshness_policy
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return defs.map_asset_specs(func=apply)

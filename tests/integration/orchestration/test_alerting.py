@@ -58,7 +58,7 @@ def test_alert_reaches_http_and_smtp_and_every_delivery_is_recorded(adledger_env
 
 
 def test_a_failed_delivery_is_recorded_with_its_error_and_no_secret(adledger_env, smtp_receiver):
-    deliveries = send_alert(CHECK_ALERT, urls=[smtp_receiver.url(password="wrong-password-1234"),
+    deliveries = send_alert(CHECK_ALERT, urls=[smtp_receiver.url(password="wrong-password-1234") + "&cto=2",
                                                "json://127.0.0.1:9/closed-port-token-abcdef"])
 
     assert [d.status for d in deliveries] == ["failed", "failed"]
