@@ -10,7 +10,7 @@ import importlib
 import typer
 
 #: command modules, in the order their commands appear in `adledger --help`
-MODULES = ("pipeline", "simulate", "analytics", "collect", "optimize")
+MODULES = ("pipeline", "simulate", "analytics", "collect", "optimize", "report")
 
 
 def register_all(app: typer.Typer, bench_app: typer.Typer) -> None:

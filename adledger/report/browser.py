@@ -1,0 +1,55 @@
+"""Open the report in a real headless Chromium (Playwright) and time it: the benchmark and the browser test use it.
+
+Times are from the start of navigation (the Navigation Timing origin): `load_s` to the load event, `drawn_s` to
+the moment the page's loader finished `Plotly.newPlot` for every chart (`window.chartsDrawnAt`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+TIMEOUT_MS = 60_000
+
+
+@dataclass
+class PageOpen:
+    load_s: float
+    drawn_s: float
+    charts: int
+    state: str  # "drawn" or "failed"
+    console_errors: list[str] = field(default_factory=list)
+
+
+def open_report(page: Any, path: Path) -> PageOpen:
+    """Navigate the Playwright `page` to the report file and wait until its charts are drawn (or failed)."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(Path(path).absolute().as_uri(), wait_until="load")
+    page.wait_for_function("document.body.dataset.charts !== undefined || !document.querySelector('[data-chart]')",
+                           timeout=TIMEOUT_MS)
+    state = page.evaluate("document.body.dataset.charts || 'none'")
+    load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+    drawn = page.evaluate("window.chartsDrawnAt || performance.getEntriesByType('navigation')[0].loadEventEnd")
+    charts = page.evaluate("document.querySelectorAll('[data-chart]').length")
+    return PageOpen(load / 1000, max(drawn, load) / 1000, charts, state, errors)
+
+
+def open_times(path: Path, executable: str, repeat: int = 3) -> list[PageOpen]:
+    """Open the report `repeat` times, each in a fresh browser context, and time each open."""
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for _ in range(repeat):
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                results.append(open_report(context.new_page(), path))
+                context.close()
+        finally:
+            browser.close()
+    return results

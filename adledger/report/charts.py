@@ -1,0 +1,106 @@
+"""plotly figures as plain data (trace and layout dicts, https://plotly.com/javascript/reference/), never HTML.
+
+Names that come from users (channels, campaigns, experiments) are HTML-escaped before they go into a figure:
+plotly.js renders a small set of HTML tags in labels and decodes entities, so an escaped name shows as typed and
+a hostile one never becomes markup.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from adledger.report.model import Chart, Provenance
+
+HEIGHT = 340
+DAY_MS = 86_400_000
+
+
+def plot_text(value: object) -> str:
+    """A label for plotly: the value as text, HTML-escaped."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready scalar: NaN and NaT become None, dates ISO strings, numpy scalars Python numbers."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def values(items: Sequence[Any] | pd.Series) -> list[Any]:
+    return [_plain(v) for v in (items.tolist() if isinstance(items, pd.Series) else items)]
+
+
+def _layout(title: str, y_title: str, *, barmode: str | None = None, y_format: str = "") -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "title": {"text": plot_text(title), "x": 0.01, "font": {"size": 15}},
+        "height": HEIGHT,
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
+        "legend": {"orientation": "h", "y": -0.18},
+        "hovermode": "x unified",
+        "yaxis": {"title": {"text": plot_text(y_title)}, "tickformat": y_format, "rangemode": "tozero"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "#fafafa",
+    }
+    if barmode:
+        layout["barmode"] = barmode
+    return layout
+
+
+def lines_by(frame: pd.DataFrame, *, x: str, group: str, y: str, key: str, title: str, y_title: str,
+             provenance: Provenance, y_format: str = "", formula: str = "",
+             order: Sequence[str] | None = None) -> Chart:
+    """One line per value of `group` (in `order`, else sorted), `y` over the days in `x`."""
+    names = list(order) if order is not None else sorted(frame[group].dropna().unique().tolist())
+    traces = []
+    for name in names:
+        rows = frame[frame[group] == name].sort_values(x)
+        traces.append({"type": "scatter", "mode": "lines+markers", "name": plot_text(name),
+                       "x": values(rows[x]), "y": values(rows[y]), "marker": {"size": 4},
+                       "connectgaps": False})
+    layout = _layout(title, y_title, y_format=y_format)
+    days = frame[x].nunique()
+    layout["xaxis"] = {"type": "date", "tickformat": "%b %d", "dtick": DAY_MS * max(1, round(days / 8))}
+    return Chart(key, title, {"data": traces, "layout": layout}, provenance, formula)
+
+
+def grouped_bars(categories: Sequence[Any], series: dict[str, Sequence[Any]], *, key: str, title: str,
+                 y_title: str, provenance: Provenance, y_format: str = "", formula: str = "") -> Chart:
+    """Bars per category, one trace (colour) per entry of `series`, side by side."""
+    cats = [plot_text(c) for c in categories]
+    traces = [{"type": "bar", "name": plot_text(name), "x": cats, "y": values(ys)} for name, ys in series.items()]
+    layout = _layout(title, y_title, barmode="group", y_format=y_format)
+    layout["hovermode"] = "closest"
+    return Chart(key, title, {"data": traces, "layout": layout}, provenance, formula)
+
+
+def intervals(labels: Sequence[Any], points: Sequence[Any], lows: Sequence[Any], highs: Sequence[Any], *,
+              key: str, title: str, x_title: str, provenance: Provenance, name: str, x_format: str = "",
+              formula: str = "") -> Chart:
+    """A point per label with its interval as horizontal error bars, and a reference line at zero."""
+    pts, lo, hi = values(points), values(lows), values(highs)
+    plus = [None if p is None or h is None else h - p for p, h in zip(pts, hi)]
+    minus = [None if p is None or low is None else p - low for p, low in zip(pts, lo)]
+    trace = {"type": "scatter", "mode": "markers", "name": plot_text(name), "x": pts,
+             "y": [plot_text(label) for label in labels], "marker": {"size": 9},
+             "error_x": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus}}
+    layout = _layout(title, "", y_format="")
+    layout.pop("yaxis")
+    layout["xaxis"] = {"title": {"text": plot_text(x_title)}, "tickformat": x_format, "zeroline": True,
+                       "zerolinewidth": 2}
+    layout["yaxis"] = {"automargin": True, "type": "category"}
+    layout["hovermode"] = "closest"
+    layout["height"] = max(HEIGHT // 2, 60 + 34 * len(pts))
+    return Chart(key, title, {"data": [trace], "layout": layout}, provenance, formula)
