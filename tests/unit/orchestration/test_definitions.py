@@ -33,11 +33,17 @@ EXPECTED_ASSETS = {
     "analytics/incrementality",
     "analytics/attribution_drift",
     "analytics/creative_fatigue",
+    "analytics/response_curves",
+    "marts/mart_budget_recommendations",
+    "analytics/decisions",
 }
 ANALYTICS_ASSETS = {"analytics/attribution_credits", "marts/mart_markov_removal_effects", "marts/mart_experiment_results",
                     "analytics/incrementality", "analytics/attribution_drift", "analytics/creative_fatigue"}
 ANALYTICS_CHECKS = {("analytics/attribution_credits", "credits_sum_to_one_per_conversion"),
                     ("marts/mart_experiment_results", "no_sample_ratio_mismatch")}
+OPTIMIZATION_ASSETS = {"analytics/response_curves", "marts/mart_budget_recommendations", "analytics/decisions"}
+OPTIMIZATION_CHECKS = {("marts/mart_budget_recommendations", "plan_spends_the_budget_within_bounds"),
+                       ("analytics/decisions", "one_open_decision_per_channel")}
 EXPECTED_BLOCKING_CHECKS = {("raw_tracker/events", "gx_raw_tracker_events")}
 
 
@@ -105,3 +111,21 @@ def test_analytics_run_between_the_two_dbt_steps(defs):
     assert dg.AssetKey(["marts", "fct_attributed_conversions"]) in drift.parent_keys
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ANALYTICS_CHECKS <= checks
+
+
+def test_optimization_runs_after_the_channel_mart(defs):
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    for name in OPTIMIZATION_ASSETS:
+        node = graph.get(dg.AssetKey.from_user_string(name))
+        assert node.group_name == "optimization", name
+        assert node.pools == {"warehouse_writer"}, name
+        assert node.automation_condition is not None, name
+    curves = graph.get(dg.AssetKey(["analytics", "response_curves"]))
+    assert dg.AssetKey(["marts", "mart_channel_performance_daily"]) in curves.parent_keys
+    ledger = graph.get(dg.AssetKey(["analytics", "decisions"]))
+    assert dg.AssetKey(["marts", "mart_budget_recommendations"]) in ledger.parent_keys
+    blocking = {(n.key.asset_key.to_user_string(), n.key.name): n.blocking for n in graph.asset_check_nodes}
+    assert OPTIMIZATION_CHECKS <= set(blocking)
+    assert not any(blocking[c] for c in OPTIMIZATION_CHECKS)  # a plan that misses the budget warns, never stops a run
