@@ -52,6 +52,8 @@ def ingest_tracker(path: str | Path, cfg: Settings | None = None) -> TrackerLoad
     from ingestion.tracker import tracker
 
     pipe = pipeline("tracker", cfg)
+    if pipe.has_pending_data:  # a crashed run left extracted files (and the cursor that goes with them): load first
+        pipe.run()
     info = pipe.run(tracker(path=str(path)))
     files = _this_run_files(pipe, info)
     return TrackerLoad(
@@ -123,10 +125,15 @@ def ingest_api(
     dates = {k: str(v) for k, v in (("start_date", start_date), ("end_date", end_date)) if v is not None}
     pipe = pipeline(source_name, cfg)
     try:
+        if pipe.has_pending_data:
+            # a run killed after extracting left a package (rows and the cursor that goes with them): load it
+            # first, since dlt's run() would load it and skip the extraction
+            pipe.run()
         info = pipe.run(factory(**dates))
     except Exception as exc:
         raise IngestError(source_name, _failure_message(source_name, exc)) from exc
-    counts = pipe.last_trace.last_normalize_info.row_counts if pipe.last_trace else {}
+    normalized = pipe.last_trace.last_normalize_info if pipe.last_trace else None
+    counts = normalized.row_counts if normalized else {}
     return ApiLoad(source_name, info, {t: n for t, n in counts.items() if not t.startswith("_dlt")})
 
 

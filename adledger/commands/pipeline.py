@@ -109,7 +109,43 @@ def _ingest_files(source: str, path: str | None) -> None:
     )
 
 
+def bench_ingest(
+    events: int = typer.Option(1_000_000, min=10_000, help="About this many tracker events (a 90-day world is scaled)."),
+    world: Optional[Path] = typer.Option(None, help="Use this world's tracker files instead of simulating one."),
+    seed: int = typer.Option(7, help="Seed of the simulated world."),
+) -> None:
+    """Tracker ingestion events/s and peak RSS, and the ratio to raw DuckDB read_json of the same files."""
+    import tempfile
+
+    from rich.table import Table
+
+    from adledger.bench.ingest import run
+
+    with tempfile.TemporaryDirectory(prefix="adledger-bench-world-") as tmp:
+        if world is None:
+            from adledger.simulator import simulate
+
+            world = Path(tmp) / "world"
+            with err.status(f"simulating a world of about {events:,} events ..."):
+                simulate(world, days=90, seed=seed, scale=events / 1_000_000)
+        if not (world / "tracker").is_dir():
+            fail(f"{world} has no tracker/ folder", hint="pass a folder written by `adledger simulate`")
+        with err.status("timing raw DuckDB read_json, then adledger's tracker pipeline ..."):
+            result = run(world / "tracker")
+    table = Table(title=f"bench ingest: {result.events:,} events in {result.files:,} files")
+    for col in ("", "seconds", "events/s", "peak RSS MB"):
+        table.add_column(col, justify="right")
+    table.add_row("raw DuckDB read_json → table", f"{result.raw_seconds:.2f}",
+                  f"{result.events / result.raw_seconds:,.0f}", f"{result.raw_rss_mb:,.0f}")
+    table.add_row("adledger ingest tracker (dlt)", f"{result.seconds:.2f}", f"{result.events / result.seconds:,.0f}",
+                  f"{result.rss_mb:,.0f}")
+    out.print(table)
+    out.print(f"ratio adledger / raw DuckDB: {result.ratio:.2f}  (import of dlt and friends, not timed: "
+              f"{result.import_seconds:.1f} s; quarantined lines: {result.quarantined:,})")
+
+
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     app.command()(demo)
     app.command()(materialize)
     app.command()(ingest)
+    bench_app.command("ingest")(bench_ingest)

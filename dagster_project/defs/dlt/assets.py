@@ -1,5 +1,11 @@
-"""dlt sources as Dagster assets: one asset per dlt table, keyed `raw_<source>/<table>`."""
+"""dlt sources as Dagster assets: one asset per dlt table, keyed `raw_<source>/<table>`.
 
+The source instances passed to `@dlt_assets` only describe the tables (asset specs); each run builds its source
+from dlt config (`SOURCES__<NAME>__*`, `.dlt/` files), as `adledger ingest` does.
+"""
+
+import importlib
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
@@ -7,34 +13,50 @@ from dagster_dlt import DagsterDltResource, dlt_assets
 from dagster_project.lib.env import WAREHOUSE_WRITER_POOL
 from dagster_project.lib.keys import DltTranslator
 from dagster_project.lib.retries import INGESTION_RETRY, retry_transient
-from ingestion.first_party import first_party
-from ingestion.pipelines import pipeline
-from ingestion.tracker import tracker
+from ingestion.pipelines import API_SOURCES, pipeline
 
-# The source instance here only describes the tables (asset specs); runs resolve path and secrets from dlt config.
-_TRACKER_SPEC = tracker(path="configured-at-run-time", email_salt="unused", ip_hash_key="unused")
+#: placeholders for what each source requires from config, so its tables can be described without credentials
+_SPEC_ARGS: dict[str, dict] = {
+    "tracker": {"path": "-", "email_salt": "-", "ip_hash_key": "-"},
+    "first_party": {"path": "-", "email_salt": "-"},
+    "google_ads": {"developer_token": "-", "client_id": "-", "client_secret": "-", "refresh_token": "-"},
+    "microsoft_ads": {"developer_token": "-", "client_id": "-", "client_secret": "-", "refresh_token": "-",
+                      "customer_id": "-", "account_ids": []},
+    "meta_ads": {"access_token": "-", "account_ids": []},
+    "tiktok_ads": {"access_token": "-", "advertiser_ids": []},
+    "affiliate": {"account_sid": "-", "auth_token": "-"},
+    "esp": {"api_key": "-"},
+}
+_DESCRIPTIONS = {
+    "tracker": "New tracker files (`sources.tracker.path`) into `raw_tracker`, PII hashed, bad lines quarantined.",
+    "first_party": "The shop's exports (`sources.first_party.path`) into `raw_first_party`, e-mails hashed.",
+}
 
 
-@dlt_assets(
-    dlt_source=_TRACKER_SPEC,
-    dlt_pipeline=pipeline("tracker"),
-    name="tracker",
-    dagster_dlt_translator=DltTranslator(),
-    pool=WAREHOUSE_WRITER_POOL,
-)
-@retry_transient(INGESTION_RETRY)  # dlt_assets takes no retry_policy: transient source errors retried with backoff
-def tracker_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
-    """New tracker files (`sources.tracker.path`) into `raw_tracker`, PII hashed, bad lines quarantined."""
-    yield from dlt.run(context=context, dlt_source=tracker(), dlt_pipeline=pipeline("tracker"))
+def _source_factory(name: str) -> Callable:
+    return getattr(importlib.import_module(f"ingestion.{name}"), name)
 
 
-@dlt_assets(
-    dlt_source=first_party(path="configured-at-run-time", email_salt="unused"),
-    dlt_pipeline=pipeline("first_party"),
-    name="first_party",
-    dagster_dlt_translator=DltTranslator(),
-    pool=WAREHOUSE_WRITER_POOL,
-)
-def first_party_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
-    """The shop's exports (`sources.first_party.path`) into `raw_first_party`, e-mails hashed."""
-    yield from dlt.run(context=context, dlt_source=first_party(), dlt_pipeline=pipeline("first_party"))
+def _dlt_source_assets(name: str) -> dg.AssetsDefinition:
+    factory = _source_factory(name)
+
+    @dlt_assets(
+        dlt_source=factory(**_SPEC_ARGS[name]),
+        dlt_pipeline=pipeline(name),
+        name=name,
+        dagster_dlt_translator=DltTranslator(),
+        pool=WAREHOUSE_WRITER_POOL,
+    )
+    @retry_transient(INGESTION_RETRY)  # dlt_assets takes no retry_policy: transient source errors retried with backoff
+    def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
+        pipe = pipeline(name)
+        if pipe.has_pending_data:  # a crashed run left rows and their cursor in a package: load them first
+            pipe.run()
+        yield from dlt.run(context=context, dlt_source=factory(), dlt_pipeline=pipe)
+
+    _assets.__doc__ = _DESCRIPTIONS.get(name, f"The {name} API into `raw_{name}`, incremental by day with a "
+                                              "restatement lookback.")
+    return _assets
+
+
+source_assets = [_dlt_source_assets(name) for name in ("tracker", "first_party", *API_SOURCES)]

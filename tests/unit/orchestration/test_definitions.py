@@ -36,6 +36,21 @@ EXPECTED_ASSETS = {
     "analytics/response_curves",
     "marts/mart_budget_recommendations",
     "analytics/decisions",
+    "raw_first_party/orders",
+    "raw_first_party/fx_rates",
+    "raw_first_party/vendor_spend",
+    "raw_google_ads/keyword_stats",
+    "raw_microsoft_ads/keyword_stats",
+    "raw_meta_ads/ad_insights",
+    "raw_tiktok_ads/ad_report",
+    "raw_affiliate/actions",
+    "raw_esp/campaign_reports",
+    "marts/fct_ad_spend",
+    "marts/mart_channel_performance_daily",
+    "marts/mart_campaign_performance_daily",
+    "marts/dim_users",
+    "marts/mart_cohort_ltv",
+    "marts/mart_cac_ltv",
 }
 ANALYTICS_ASSETS = {"analytics/attribution_credits", "marts/mart_markov_removal_effects", "marts/mart_experiment_results",
                     "analytics/incrementality", "analytics/attribution_drift", "analytics/creative_fatigue"}
@@ -66,6 +81,8 @@ def test_dlt_tables_and_dbt_sources_are_one_asset(defs):
     stg = graph.get(dg.AssetKey(["staging", "stg_tracker__events"]))
     assert dg.AssetKey(["raw_tracker", "events"]) in stg.parent_keys
     assert graph.get(dg.AssetKey(["raw_tracker", "events"])).is_materializable  # produced by dlt, not external
+    for raw in ("raw_google_ads/keyword_stats", "raw_first_party/orders", "raw_affiliate/actions"):
+        assert graph.get(dg.AssetKey(raw.split("/"))).is_materializable, raw
 
 
 def test_checks_and_jobs(defs):

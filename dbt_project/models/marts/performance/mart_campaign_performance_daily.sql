@@ -24,8 +24,8 @@ credits as (
         credits.channel,
         coalesce(touchpoints.utm_campaign, '(none)') as campaign_id,
         credits.model,
-        sum(credits.credit) as conversions,
-        sum(credits.revenue_credit_reporting) as revenue
+        sum(cast(credits.credit as decimal(30, 12))) as conversions,
+        sum(cast(credits.revenue_credit_reporting as decimal(30, 6))) as revenue
     from {{ ref('fct_attributed_conversions') }} as credits
     left join {{ ref('fct_touchpoints') }} as touchpoints
         on credits.touchpoint_id = touchpoints.touchpoint_id

@@ -2,7 +2,8 @@
 {#- KPIs per day, channel and attribution model (grain: day × channel × model). Spend, impressions and clicks
     come from fct_ad_spend (account-local days) and are the same for every model; conversions and revenue are the
     credits each model gives the channel on the conversion's day, revenue in the reporting currency. Ratios are
-    NULL when their denominator is zero. -#}
+    NULL when their denominator is zero. Credits are summed as decimals, so a rebuild gives identical numbers (a
+    parallel sum of floats need not). -#}
 with spend as (
 
     select
@@ -22,8 +23,8 @@ credits as (
         conversion_date as day,
         channel,
         model,
-        sum(credit) as conversions,
-        sum(revenue_credit_reporting) as revenue
+        sum(cast(credit as decimal(30, 12))) as conversions,
+        sum(cast(revenue_credit_reporting as decimal(30, 6))) as revenue
     from {{ ref('fct_attributed_conversions') }}
     group by conversion_date, channel, model
 
