@@ -179,6 +179,8 @@ def holdout(world: Path) -> tuple[pd.Series, dict]:
         con.execute("set TimeZone = 'UTC'")
         for schema in ("raw_first_party", "staging", "marts"):
             con.execute(f"create schema {schema}")
+        con.register("assignments", assignments)
+        con.register("spend", spend)
         con.execute("create table raw_first_party.holdout_assignments as select * from assignments")
         con.execute(f"""
             create table staging.stg_first_party__orders as

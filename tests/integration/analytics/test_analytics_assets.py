@@ -165,6 +165,7 @@ def test_incrementality_of_a_loaded_holdout_list(world_pipeline):
     assignments = pd.DataFrame({"customer_id": targeted["customer_id"].astype(str), "platform": "meta_ads",
                                 "is_holdout": targeted["holdout"].astype(bool)})
     with duckdb.connect(str(settings().warehouse)) as con:
+        con.register("assignments", assignments)
         con.execute("create schema if not exists raw_first_party")
         con.execute("create or replace table raw_first_party.holdout_assignments as select * from assignments")
     assert world_pipeline.materialize('key:"analytics/incrementality"').success
