@@ -18,13 +18,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/adledger demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/adledger demo
 
 system-deps:
 	bash scripts/system-deps.sh
 
 test: $(STAMP) system-deps
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs test-artifacts
