@@ -73,7 +73,7 @@ class RunSummary:
             target = f"{a['status']} → {a['target']}" if a["target"] else "no alert target configured"
             console.print(f"  [yellow]![/] {a['title']} [dim]({target})[/]")
         if any(not a["target"] for a in self.alerts):
-            console.print("  [dim]send them somewhere: ADLEDGER_ALERT_URLS or [alerts] urls in .dlt/secrets.toml[/]")
+            console.print("  [dim]send them somewhere: ADLEDGER_ALERT_URLS or \\[alerts] urls in .dlt/secrets.toml[/]")
 
 
 def ensure_local_secrets() -> None:
