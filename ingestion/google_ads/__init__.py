@@ -20,6 +20,7 @@ import dlt
 from dlt.sources import DltResource
 
 from ingestion.common.auth import OAuthRefreshAuth
+from ingestion.common.hints import daily_report_hints
 from ingestion.common.session import ApiClient, token_endpoint
 from ingestion.common.window import date_cursor, report_window
 from ingestion.google_ads.api import (
@@ -78,15 +79,8 @@ def google_ads(
                          date=date_cursor("date", start_date, end_date, lookback_days))
 
 
-@dlt.resource(
-    name="keyword_stats",
-    primary_key=list(KEYWORD_STATS_KEY),
-    merge_key=["customer_id", "date"],
-    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-    columns={column: {"data_type": kind, "nullable": column not in KEYWORD_STATS_KEY}
-             for column, kind in KEYWORD_STATS_FIELDS.values()},
-    schema_contract={"columns": "evolve", "data_type": "freeze"},
-)
+@dlt.resource(name="keyword_stats", **daily_report_hints(KEYWORD_STATS_KEY, "customer_id", "date",
+                                                          dict(KEYWORD_STATS_FIELDS.values())))
 def keyword_stats(
     client: ApiClient,
     api_version: str,

@@ -19,6 +19,7 @@ import dlt
 from dlt.sources import DltResource
 
 from ingestion.common.auth import HeaderAuth
+from ingestion.common.hints import daily_report_hints
 from ingestion.common.session import ApiClient
 from ingestion.common.window import date_cursor, report_window
 from ingestion.meta_ads.api import (
@@ -67,14 +68,7 @@ def meta_ads(
                        date_start=date_cursor("date_start", start_date, end_date, lookback_days))
 
 
-@dlt.resource(
-    name="ad_insights",
-    primary_key=list(AD_INSIGHTS_KEY),
-    merge_key=["account_id", "date_start"],
-    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-    columns={c: {"data_type": t, "nullable": c not in AD_INSIGHTS_KEY} for c, t in AD_INSIGHTS_COLUMNS.items()},
-    schema_contract={"columns": "evolve", "data_type": "freeze"},
-)
+@dlt.resource(name="ad_insights", **daily_report_hints(AD_INSIGHTS_KEY, "account_id", "date_start", AD_INSIGHTS_COLUMNS))
 def ad_insights(
     client: ApiClient,
     api_version: str,

@@ -21,6 +21,7 @@ import dlt
 from dlt.sources import DltResource
 
 from ingestion.common.auth import OAuthRefreshAuth
+from ingestion.common.hints import daily_report_hints
 from ingestion.common.session import ApiClient, token_endpoint
 from ingestion.common.window import date_cursor, report_window
 from ingestion.microsoft_ads.api import (
@@ -78,14 +79,8 @@ def microsoft_ads(
                          time_period=date_cursor("time_period", start_date, end_date, lookback_days))
 
 
-@dlt.resource(
-    name="keyword_stats",
-    primary_key=list(KEYWORD_STATS_KEY),
-    merge_key=["account_id", "time_period"],
-    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-    columns={c: {"data_type": t, "nullable": c not in KEYWORD_STATS_KEY} for c, t in KEYWORD_STATS_COLUMNS.items()},
-    schema_contract={"columns": "evolve", "data_type": "freeze"},
-)
+@dlt.resource(name="keyword_stats",
+              **daily_report_hints(KEYWORD_STATS_KEY, "account_id", "time_period", KEYWORD_STATS_COLUMNS))
 def keyword_stats(
     client: ApiClient,
     account_ids: list[str],

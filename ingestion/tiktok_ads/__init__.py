@@ -19,6 +19,7 @@ import dlt
 from dlt.sources import DltResource
 
 from ingestion.common.auth import HeaderAuth
+from ingestion.common.hints import daily_report_hints
 from ingestion.common.session import ApiClient
 from ingestion.common.window import date_cursor, report_window
 from ingestion.tiktok_ads.api import (
@@ -61,14 +62,7 @@ def tiktok_ads(
                      stat_date=date_cursor("stat_date", start_date, end_date, lookback_days))
 
 
-@dlt.resource(
-    name="ad_report",
-    primary_key=list(AD_REPORT_KEY),
-    merge_key=["advertiser_id", "stat_date"],
-    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-    columns={c: {"data_type": t, "nullable": c not in AD_REPORT_KEY} for c, t in AD_REPORT_COLUMNS.items()},
-    schema_contract={"columns": "evolve", "data_type": "freeze"},
-)
+@dlt.resource(name="ad_report", **daily_report_hints(AD_REPORT_KEY, "advertiser_id", "stat_date", AD_REPORT_COLUMNS))
 def ad_report(
     client: ApiClient,
     advertiser_ids: list[str],

@@ -9,28 +9,25 @@ with source as (
 renamed as (
 
     select
-        cast(date as date) as report_date,
-        'google_ads' as platform,
-        cast(customer_id as {{ dbt.type_string() }}) as account_id,
-        customer_name as account_name,
-        currency_code as account_currency,
-        time_zone as account_timezone,
-        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        campaign_name,
-        cast(ad_group_id as {{ dbt.type_string() }}) as ad_group_id,
-        ad_group_name,
-        cast(null as {{ dbt.type_string() }}) as ad_id,
-        cast(null as {{ dbt.type_string() }}) as ad_name,
-        cast(criterion_id as {{ dbt.type_string() }}) as keyword_id,
-        keyword_text,
-        match_type,
-        cast(impressions as bigint) as impressions,
-        cast(clicks as bigint) as clicks,
-        cast(cost_micros * 0.000001 as decimal(18, 6)) as spend,
-        cast(conversions as {{ type_double() }}) as platform_conversions,
-        cast(conversions_value as decimal(18, 6)) as platform_conversion_value,
-        'cpc' as cost_type,
-        'google_ads:searchStream' as origin
+        {{- ad_performance_columns('google_ads', {
+            'report_date': 'date',
+            'account_id': 'customer_id',
+            'account_name': 'customer_name',
+            'account_currency': 'currency_code',
+            'account_timezone': 'time_zone',
+            'campaign_id': 'campaign_id',
+            'campaign_name': 'campaign_name',
+            'ad_group_id': 'ad_group_id',
+            'ad_group_name': 'ad_group_name',
+            'keyword_id': 'criterion_id',
+            'keyword_text': 'keyword_text',
+            'match_type': 'match_type',
+            'impressions': 'impressions',
+            'clicks': 'clicks',
+            'spend': 'cost_micros * 0.000001',
+            'platform_conversions': 'conversions',
+            'platform_conversion_value': 'conversions_value',
+        }, cost_type='cpc', origin='google_ads:searchStream') }}
     from source
 
 )
