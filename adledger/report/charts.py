@@ -19,6 +19,10 @@ from adledger.report.model import Chart, Provenance
 
 HEIGHT = 340
 DAY_MS = 86_400_000
+#: 20 distinguishable colours (Tableau 20), so up to 20 channels never share one
+COLORWAY = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+            "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
+            "#dbdb8d", "#9edae5"]
 
 
 def plot_text(value: object) -> str:
@@ -48,7 +52,8 @@ def _layout(title: str, y_title: str, *, barmode: str | None = None, y_format: s
         "title": {"text": plot_text(title), "x": 0.01, "font": {"size": 15}},
         "height": HEIGHT,
         "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
-        "legend": {"orientation": "h", "y": -0.18},
+        "legend": {"font": {"size": 11}},  # vertical, right of the plot: never over the axis labels
+        "colorway": COLORWAY,
         "hovermode": "x unified",
         "yaxis": {"title": {"text": plot_text(y_title)}, "tickformat": y_format, "rangemode": "tozero"},
         "paper_bgcolor": "white",
@@ -100,7 +105,7 @@ def intervals(labels: Sequence[Any], points: Sequence[Any], lows: Sequence[Any],
     layout.pop("yaxis")
     layout["xaxis"] = {"title": {"text": plot_text(x_title)}, "tickformat": x_format, "zeroline": True,
                        "zerolinewidth": 2}
-    layout["yaxis"] = {"automargin": True, "type": "category"}
+    layout["yaxis"] = {"automargin": True, "type": "category", "autorange": "reversed"}  # first label on top
     layout["hovermode"] = "closest"
     layout["height"] = max(HEIGHT // 2, 60 + 34 * len(pts))
     return Chart(key, title, {"data": [trace], "layout": layout}, provenance, formula)

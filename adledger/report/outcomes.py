@@ -65,7 +65,7 @@ def experiments(src: ReportSource, period: Period) -> Section:
     if {"started_at", "ended_at"} <= set(found.columns):
         overlap = (f"cast(started_at as date) <= '{period.end.isoformat()}' and "
                    f"(ended_at is null or cast(ended_at as date) >= '{period.start.isoformat()}')")
-    control_first = "uplift is not null, " if "uplift" in found.columns else ""
+    control_first = "ci_low is not null, " if "ci_low" in found.columns else ""  # a control has no interval
     frame = src.frame(f"select * from {found.sql}" + (f" where {overlap}" if overlap else "")
                       + f" order by experiment_id, {control_first}variant")
     if frame.empty:
@@ -74,9 +74,10 @@ def experiments(src: ReportSource, period: Period) -> Section:
     section = Section("experiments", title, intro="Uplift of each variant over its control with its interval; "
                       "p-values adjusted for multiple variants (Holm).")
     if {"uplift", "ci_low", "ci_high"} <= set(frame.columns):
-        tested = frame[frame["uplift"].notna()]
+        tested = frame[frame["ci_low"].notna()]
         if not tested.empty:
-            labels = [f"{e} · {v}" for e, v in zip(tested["experiment_id"], tested["variant"])]
+            labels = [v if str(v).startswith(str(e)) else f"{e} · {v}"
+                      for e, v in zip(tested["experiment_id"], tested["variant"])]
             section.charts.append(charts.intervals(
                 labels, tested["uplift"], tested["ci_low"], tested["ci_high"], key="experiment_uplift",
                 title="Relative uplift over control, with interval", x_title="uplift", provenance=prov,
@@ -95,7 +96,7 @@ def experiments(src: ReportSource, period: Period) -> Section:
 _BUDGET_COLUMNS = (
     Column("channel", "Channel"), Column("current_spend", "Current / day", "money"),
     Column("recommended_spend", "Recommended / day", "money"), Column("change", "Change / day", "money"),
-    Column("change_pct", "Change", "pct"), Column("expected_change", "Expected gain / day", "number"),
+    Column("change_pct", "Change", "pct"), Column("expected_change", "Expected gain (conv./day)", "number"),
     Column("expected_change_low", "low", "number"), Column("expected_change_high", "high", "number"),
     Column("expected_gain", "Expected gain", "number"), Column("expected_gain_low", "low", "number"),
     Column("expected_gain_high", "high", "number"), Column("reason", "Why"),
@@ -115,8 +116,10 @@ def budget(src: ReportSource) -> Section:
         return Section("budget", title, missing="no budget recommendations yet (the plan is empty)")
     prov = Provenance(found.qualified, found.origin, "computed_at = max(computed_at)" if latest else "")
     columns = _present(found, _BUDGET_COLUMNS) or tuple(Column(c, c) for c in frame.columns[:10])
+    plan = ", ".join(f"{label} {frame[c].iloc[0]}" for c, label in (("as_of", "as of"), ("objective", "objective"),
+                     ("attribution_model", "conversions credited by")) if c in frame.columns)
     section = Section("budget", title, intro="Where the response curves say the next money works hardest; the "
-                      "expected gain comes with its interval.")
+                      "expected gain (conversions per day) comes with its interval." + (f" Plan {plan}." if plan else ""))
     if {"channel", "current_spend", "recommended_spend"} <= set(frame.columns):
         ordered = frame.sort_values("channel")
         section.charts.append(charts.grouped_bars(

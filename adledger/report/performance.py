@@ -102,14 +102,17 @@ def channels_over_time(src: ReportSource, period: Period, model: str | None) -> 
     totals["cpa"] = totals["spend"] / totals["conversions"].where(totals["conversions"] != 0)
     totals["roas"] = totals["revenue"] / totals["spend"].where(totals["spend"] != 0)
     order = totals["channel"].tolist()
-    section = Section("channels", title, intro=f"Per day and channel, conversions credited by the {model} model.")
-    for metric, label, fmt, formula in (("spend", "Spend", ",.0f", "spend"),
-                                        ("conversions", "Conversions", ",.1f", "conversions"),
-                                        ("cpa", "CPA", ",.2f", "cpa = spend / conversions"),
-                                        ("roas", "ROAS", ".2f", "roas = revenue / spend")):
+    paid = totals.loc[totals["spend"] > 0, "channel"].tolist()
+    section = Section("channels", title, intro=f"Per day and channel, conversions credited by the {model} model; "
+                      "spend, CPA and ROAS for the channels with spend.")
+    for metric, label, fmt, formula, channels in (
+            ("spend", "Spend", ",.0f", "spend", paid),
+            ("conversions", "Conversions", ",.1f", "conversions", order),
+            ("cpa", "CPA", ",.2f", "cpa = spend / conversions", paid),
+            ("roas", "ROAS", ".2f", "roas = revenue / spend", paid)):
         section.charts.append(charts.lines_by(frame, x="day", group="channel", y=metric, key=f"channel_{metric}",
                                               title=f"{label} by channel", y_title=label, provenance=prov,
-                                              y_format=fmt, formula=formula, order=order))
+                                              y_format=fmt, formula=formula, order=channels))
     columns = (Column("channel", "Channel"), Column("spend", "Spend", "money"),
                Column("conversions", "Conversions", "number"), Column("revenue", "Revenue", "money"),
                Column("cpa", "CPA", "money"), Column("roas", "ROAS", "ratio"))
@@ -144,8 +147,9 @@ def attribution_models(src: ReportSource, period: Period, models: list[str]) -> 
         channels, {m: conversions.loc[channels, m] for m in models}, key="attribution_conversions",
         title="Conversions credited per channel, by model", y_title="Conversions", provenance=prov,
         y_format=",.1f", formula="Σ conversions per channel and model"))
+    paid = [c for c in channels if spend[c] > 0]
     section.charts.append(charts.grouped_bars(
-        channels, {m: roas.loc[channels, m] for m in models}, key="attribution_roas",
+        paid, {m: roas.loc[paid, m] for m in models}, key="attribution_roas",
         title="ROAS per channel, by model", y_title="ROAS", provenance=prov, y_format=".2f", formula=ROAS))
     for values, label, fmt, formula in ((conversions, "Conversions credited", "number", "Σ conversions"),
                                         (roas, "ROAS", "ratio", ROAS)):

@@ -99,7 +99,7 @@ def _write_optional(con: duckdb.DuckDBPyConnection) -> None:
                 "started_at timestamptz, ended_at timestamptz)")
     start, end = datetime(2025, 12, 20, tzinfo=timezone.utc), datetime(2026, 1, 2, tzinfo=timezone.utc)
     con.executemany("insert into marts.mart_experiment_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        ("checkout <b>x</b>", "control", 1000, 100, 0.10, None, None, None, None, None, False, "ship b", start, end),
+        ("checkout <b>x</b>", "control", 1000, 100, 0.10, 0.0, None, None, None, None, False, "ship b", start, end),
         ("checkout <b>x</b>", "b", 1000, 110, 0.11, 0.10, -0.02, 0.22, 0.04, 0.93, False, "ship b", start, end),
         ("old test", "b", 10, 1, 0.1, 0.0, -0.5, 0.5, 1.0, 0.5, False, "stop", start.replace(year=2024),
          end.replace(year=2024)),

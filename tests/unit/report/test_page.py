@@ -67,7 +67,7 @@ def test_hostile_names_are_text_never_markup(page):
 
 def test_chart_specs_carry_the_escaped_names_plotly_shows_as_typed(page):
     specs = {a["id"]: json.loads(text) for a, text in _parse(page).scripts if a.get("type") == "application/json"}
-    assert [t["name"] for t in specs["spec-channel_spend"]["data"]] == ["paid_search", "paid_social", "email"]
+    assert [t["name"] for t in specs["spec-channel_conversions"]["data"]] == ["paid_search", "paid_social", "email"]
     (uplift,) = specs["spec-experiment_uplift"]["data"]
     assert [html.unescape(label) for label in uplift["y"]] == ["checkout <b>x</b> · b"]
     assert uplift["y"] == ["checkout &lt;b&gt;x&lt;/b&gt; · b"]

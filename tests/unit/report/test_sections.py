@@ -49,12 +49,13 @@ def test_from_and_to_select_the_days(report_data):
 def test_channels_over_time_draw_one_line_per_channel_by_spend(report_data):
     section = _report().section("channels")
     assert [c.key for c in section.charts] == ["channel_spend", "channel_conversions", "channel_cpa", "channel_roas"]
-    spend, _, cpa, roas = section.charts
-    assert spend.trace_names == ["paid_search", "paid_social", "email"]
+    spend, conversions, cpa, roas = section.charts
+    assert spend.trace_names == cpa.trace_names == roas.trace_names == ["paid_search", "paid_social"]  # with spend
+    assert conversions.trace_names == ["paid_search", "paid_social", "email"]
     assert _trace(spend, "paid_search") == [100.0, 110.0, 120.0]
+    assert _trace(conversions, "email") == [1.0, 0.0, 1.0]
     assert _trace(cpa, "paid_social") == pytest.approx([50.0, 60.0, 35.0])
-    assert _trace(cpa, "email") == [0.0, None, 0.0]  # no conversions on day 2: no CPA
-    assert _trace(roas, "email") == [None, None, None]  # no spend: no ROAS
+    assert _trace(roas, "paid_search") == pytest.approx([1.0, 150 / 110, 200 / 120])
     (totals,) = section.tables
     assert totals.rows[0] == ("paid_search", 330.0, 9.0, 450.0, pytest.approx(330 / 9), pytest.approx(450 / 330))
     assert totals.rows[2][4:] == (0.0, None)
@@ -66,7 +67,8 @@ def test_models_side_by_side_in_the_analysts_order(report_data):
     assert conversions.trace_names == ["first_touch", "last_touch", "markov"]
     assert conversions.figure["data"][0]["x"] == ["paid_search", "paid_social", "email"]
     assert _trace(conversions, "markov") == pytest.approx([7.5, 4.75, 2.75])
-    assert _trace(roas, "first_touch") == pytest.approx([300 / 330, 300 / 180, None])
+    assert roas.figure["data"][0]["x"] == ["paid_search", "paid_social"]  # no ROAS without spend
+    assert _trace(roas, "first_touch") == pytest.approx([300 / 330, 300 / 180])
     markov = section.tables[-1]
     assert markov.provenance.origin == WAREHOUSE  # never published: read from the warehouse, and said so
     assert markov.rows[0][:2] == ("paid_search", 0.6)
