@@ -234,12 +234,7 @@ class TrackerParser:
         try:
             batch = self._fast(list(files), names)
         except duckdb.Error:
-            parts = [self._exact(path, name) for path, name in zip(files, names)]
-            batch = ParsedBatch(
-                events=pa.concat_tables([b.events for b in parts]),
-                quarantined=pa.concat_tables([b.quarantined for b in parts]),
-                files=[f for b in parts for f in b.files],
-            )
+            batch = self._exact(list(files), names)
         return ParsedBatch(self._first_deliveries(batch.events), batch.quarantined, batch.files)
 
     def _first_deliveries(self, events: pa.Table) -> pa.Table:
@@ -282,72 +277,92 @@ class TrackerParser:
         return ParsedBatch(events=events, quarantined=_empty_quarantine(), files=stats)
 
     # -- exact path -----------------------------------------------------------------------------------------------
-    def _exact(self, path: str, name: str) -> ParsedBatch:
+    def _exact(self, files: list[str], names: list[str]) -> ParsedBatch:
+        """Every line of every file with its file and line number; bad lines quarantined with their reason."""
         con = self._con
+        con.register("_names", pa.table({"path": files, "name": names}))
         con.execute(
             """
             create or replace temp table _raw_lines as
-            select raw, ordinality::bigint as _line
-            from read_csv($path, columns = {'raw': 'VARCHAR'}, header = false, delim = '\x01', quote = '',
+            select raw, filename as _path,
+                   row_number() over (partition by filename order by ordinality)::bigint as _line
+            from read_csv($files, columns = {'raw': 'VARCHAR'}, header = false, delim = '\x01', quote = '',
                           escape = '', auto_detect = false, strict_mode = false, ignore_errors = true,
                           store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan',
-                          max_line_size = 2097152) with ordinality
+                          max_line_size = 2097152, filename = true) with ordinality
             """,
-            {"path": path},
+            {"files": files},
         )
-        rejected = con.execute("select line, csv_line, error_message from _rejects order by line").fetchall()
-        if rejected:
-            # rejected lines are missing from the ordinality count: good line k is the k-th number not rejected
-            total = con.execute("select count(*) from _raw_lines").fetchone()[0] + len(rejected)
+        con.execute(
+            """
+            create or replace temp table _rejected as
+            select s.file_path as _path, r.line::bigint as line, r.csv_line, r.error_message
+            from _rejects r join _rejects_scan s using (scan_id, file_id)
+            """
+        )
+        if con.execute("select count(*) from _rejected").fetchone()[0]:
+            # rejected lines are missing from the numbering of their file: good line k of a file is the k-th line
+            # number that was not rejected
             con.execute(
                 """
                 create or replace temp table _raw_lines as
-                with line_map as (
-                  select row_number() over (order by l) as k, l as line
-                  from range(1, $total + 1) t(l)
-                  where l not in (select unnest($rejected)::bigint)
+                with affected as (
+                  select _path, count(*) as good from _raw_lines
+                  where _path in (select _path from _rejected) group by _path
+                ), numbers as (
+                  select a._path, unnest(range(1, a.good + (select count(*) from _rejected j where j._path = a._path)
+                                              + 1)) as line
+                  from affected a
+                ), line_map as (
+                  select _path, line, row_number() over (partition by _path order by line) as k
+                  from numbers anti join _rejected using (_path, line)
                 )
-                select r.raw, m.line::bigint as _line from _raw_lines r join line_map m on m.k = r._line
-                """,
-                {"total": total, "rejected": [r[0] for r in rejected]},
+                select r.raw, r._path, coalesce(m.line, r._line)::bigint as _line
+                from _raw_lines r left join line_map m on m._path = r._path and m.k = r._line
+                """
             )
         con.execute(
             f"""
-            create or replace temp table _parsed as
-            select _line, raw, $name as _file,
-                   case when not json_valid(raw) then 'malformed JSON'
-                        when json_type(raw::json) <> 'OBJECT' then 'not a JSON object' end as _parse_error,
-                   case when _parse_error is null then json_transform(raw, '{EVENT_STRUCT}') end as j
-            from _raw_lines
-            where raw is not null and trim(raw) <> ''  -- blank lines are no records (as for read_json)
-            """,
-            {"name": name},
-        )
-        con.execute(
-            f"""
             create or replace temp table _checked as
-            select *, coalesce(_parse_error, {_reason_sql()}) as _reason from _parsed
+            with parsed as (
+              select _line, raw, n.name as _file,
+                     case when not json_valid(raw) then 'malformed JSON'
+                          when json_type(raw::json) <> 'OBJECT' then 'not a JSON object' end as _parse_error,
+                     case when _parse_error is null then json_transform(raw, '{EVENT_STRUCT}') end as j
+              from _raw_lines join _names n on n.path = _raw_lines._path
+              where raw is not null and trim(raw) <> ''  -- blank lines are no records (as for read_json)
+            )
+            select *, coalesce(_parse_error, {_reason_sql()}) as _reason from parsed
             """
         )
+        con.unregister("_names")
         events = con.sql(_shape_sql("(select * from _checked where _reason is null)"), params=self._params)
         events = events.to_arrow_table()
+        con.register("_names", pa.table({"path": files, "name": names}))
         quarantined = con.sql(
             """
             select 'tracker' as source, _file as file, _line::bigint as line, _reason as reason,
                    left(coalesce(raw, ''), 4096) as raw, $load_id as _load_id
             from _checked where _reason is not null
             union all
-            select 'tracker', $name, r.line::bigint, 'not valid UTF-8 text: ' || r.error_message, left(r.csv_line, 4096),
+            select 'tracker', n.name, r.line, 'not valid UTF-8 text: ' || r.error_message, left(r.csv_line, 4096),
                    $load_id
-            from _rejects r
-            order by line
+            from _rejected r join _names n on n.path = r._path
+            order by file, line
             """,
-            params={"name": name, "load_id": self._params["load_id"]},
+            params={"load_id": self._params["load_id"]},
         ).to_arrow_table()
-        lines = con.execute("select count(*) from _parsed").fetchone()[0] + len(rejected)
+        per_file = dict(con.execute(
+            "select n.name, count(*) from (select _path from _raw_lines where raw is not null and trim(raw) <> '' "
+            "union all select _path from _rejected) x join _names n on n.path = x._path group by n.name"
+        ).fetchall())
+        con.unregister("_names")
+        bad = {}
+        for row in quarantined.column("file").to_pylist():
+            bad[row] = bad.get(row, 0) + 1
         con.execute("drop table if exists _rejects; drop table if exists _rejects_scan")
-        stats = FileStats(name, lines, events.num_rows, quarantined.num_rows)
-        return ParsedBatch(events=events, quarantined=quarantined, files=[stats])
+        stats = [FileStats(n, per_file.get(n, 0), per_file.get(n, 0) - bad.get(n, 0), bad.get(n, 0)) for n in names]
+        return ParsedBatch(events=events, quarantined=quarantined, files=stats)
 
 
 def _empty_quarantine() -> pa.Table:

@@ -126,7 +126,7 @@ def test_fast_and_exact_paths_give_the_same_rows(parser, tmp_path):
              for i in range(50)]
     f = _write(tmp_path / "c.jsonl", lines)
     fast = parser.parse([f], names=["c"])
-    exact = parser._exact(f, "c")
+    exact = parser._exact([f], ["c"])
     cols = [c for c in fast.events.column_names]
     key = lambda t: sorted(t.select(cols).to_pylist(), key=lambda r: r["message_id"])  # noqa: E731
     assert key(fast.events) == key(exact.events)
@@ -135,3 +135,18 @@ def test_fast_and_exact_paths_give_the_same_rows(parser, tmp_path):
 def test_empty_ip_key_is_refused():
     with pytest.raises(ValueError, match="SOURCES__IP_HASH_KEY"):
         TrackerParser(email_salt="s", ip_key="")
+
+
+def test_line_numbers_stay_per_file_when_several_files_have_bad_lines(parser, tmp_path):
+    f1 = _write(tmp_path / "1.jsonl", [json.dumps(_event("a1")), "{oops", json.dumps(_event("a2"))])
+    f2 = tmp_path / "2.jsonl"
+    f2.write_bytes(b"\xff bad\n" + (json.dumps(_event("b1")) + "\n").encode() + b"{nope\n")
+    f3 = _write(tmp_path / "3.jsonl", [json.dumps(_event(f"c{i}")) for i in range(5)])
+
+    batch = parser.parse([f1, str(f2), f3], names=["one", "two", "three"])
+
+    got = sorted((r["file"], r["line"], r["reason"][:14]) for r in batch.quarantined.to_pylist())
+    assert got == [("one", 2, "malformed JSON"), ("two", 1, "not valid UTF-"), ("two", 3, "malformed JSON")]
+    assert [(s.file, s.lines_read, s.rows_valid, s.rows_quarantined) for s in batch.files] == [
+        ("one", 3, 2, 1), ("two", 3, 1, 2), ("three", 5, 5, 0)]
+    assert batch.events.num_rows == 8
