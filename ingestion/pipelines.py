@@ -98,6 +98,9 @@ class IngestError(RuntimeError):
         super().__init__(message)
         self.source = source
 
+    def __reduce__(self):
+        return self.__class__, (self.source, str(self))
+
 
 @dataclass(frozen=True)
 class ApiLoad:

@@ -37,6 +37,9 @@ class ApiRequestError(HTTPError):
         self.source = source
         self.status = response.status_code if response is not None else None
 
+    def __reduce__(self):  # picklable for process pools and orchestrators (the response stays behind)
+        return self.__class__, (self.source, str(self))
+
 
 class SourceAuthError(ApiRequestError):
     """The API (or its token endpoint) refused the credentials: nothing to retry, the user must fix a secret."""

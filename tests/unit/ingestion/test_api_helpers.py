@@ -239,3 +239,14 @@ def test_statuses_decide_when_the_body_does_not(status, kind):
         with pytest.raises(ApiRequestError) as failure:
             raise_for_api_status("esp", ("api_key",), response)
         assert not isinstance(failure.value, SourceAuthError) and failure.value.status == status
+
+
+def test_errors_survive_pickling_for_process_pools_and_orchestrators():
+    import pickle
+
+    from ingestion.pipelines import IngestError
+
+    auth = pickle.loads(pickle.dumps(SourceAuthError("meta_ads", "meta_ads: refused")))
+    assert isinstance(auth, SourceAuthError) and (auth.source, str(auth)) == ("meta_ads", "meta_ads: refused")
+    failed = pickle.loads(pickle.dumps(IngestError("esp", "esp: HTTP 503")))
+    assert (failed.source, str(failed)) == ("esp", "esp: HTTP 503")
