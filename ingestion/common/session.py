@@ -40,11 +40,7 @@ class ApiClient(RESTClient):
 
     def __init__(self, source: str, base_url: str, secret_keys: Sequence[str], auth: Optional[AuthBase] = None,
                  headers: Optional[dict] = None, classify: Optional[Classifier] = None):
-        retry_condition: Optional[RetryPredicate] = None
-        if classify is not None:
-            def retry_condition(response, exception) -> bool:
-                return response is not None and failure_of(response, classify=classify) == "retry"
-        session = retrying_session(retry_condition)
+        session = retrying_session(_retry_when(classify) if classify else None)
         self.source = source
         self.check = check_response(source, secret_keys, classify)
         session.hooks["response"].append(self.check)
@@ -55,6 +51,15 @@ class ApiClient(RESTClient):
 
     def get_json(self, path: str, params: Optional[dict] = None) -> Any:
         return json_of(self.source, self.get(path, params=params))
+
+
+def _retry_when(classify: Classifier) -> RetryPredicate:
+    """Retry a response whose body reports throttling or a transient failure (`classify` says `retry`)."""
+
+    def predicate(response: Optional[Response], exception: Optional[BaseException]) -> bool:
+        return response is not None and failure_of(response, classify=classify) == "retry"
+
+    return predicate
 
 
 def json_of(source: str, response: Response) -> Any:
