@@ -42,6 +42,19 @@ def _hours(delta: timedelta) -> str:
     return f"{hours:g} h"
 
 
+def ancestors(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    """Every asset `key` is built from, directly or through other assets."""
+    seen: set[dg.AssetKey] = set()
+    stack = list(graph.get(key).parent_keys)
+    while stack:
+        parent = stack.pop()
+        if parent in seen or not graph.has(parent):
+            continue
+        seen.add(parent)
+        stack.extend(graph.get(parent).parent_keys)
+    return seen
+
+
 def freshness_readings(instance: dg.DagsterInstance, asset_graph) -> list[FreshnessReading]:
     """The freshness of every asset in `asset_graph` that has a policy, evaluated against `instance` now."""
     view = AssetGraphView(

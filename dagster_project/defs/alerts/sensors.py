@@ -14,7 +14,7 @@ from dagster._time import get_current_timestamp
 
 from dagster_project.defs.alerts.messages import check_failure_alert, freshness_alert, run_failure_alert
 from dagster_project.lib.alerting import send_alert
-from dagster_project.lib.freshness import freshness_readings
+from dagster_project.lib.freshness import ancestors, freshness_readings
 
 #: evaluations of one check read per tick (a check rarely runs more often than the sensor ticks)
 CHECK_HISTORY_PER_TICK = 20
@@ -88,26 +88,38 @@ def alert_on_failed_checks(context: dg.SensorEvaluationContext) -> dg.SkipReason
     return dg.SkipReason(f"{sent} failed check alert(s) sent")
 
 
+#: cursor state of a failing asset whose staleness is explained by a failing upstream asset (alerted there)
+STALE_UPSTREAM = "FAIL_UPSTREAM"
+
+
 @dg.sensor(
     name="alert_on_stale_assets",
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=300,
-    description="Alerts once when an asset's freshness policy starts failing (sources and marts; see "
-                "docs/orchestration.md for the thresholds).",
+    description="Alerts once when an asset starts failing its freshness policy, at the most upstream failing asset "
+                "(sources and marts; see docs/orchestration.md for the thresholds).",
 )
 def alert_on_stale_assets(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    graph = context.repository_def.asset_graph
     now = get_current_timestamp()
+    readings = freshness_readings(context.instance, graph)
+    failing = {r.key for r in readings if r.state == FreshnessState.FAIL}
     states: dict[str, str] = {}
     alerted = []
-    for reading in freshness_readings(context.instance, context.repository_def.asset_graph):
+    for reading in readings:
         key = reading.key.to_user_string()
-        states[key] = reading.state.value
-        if reading.state == FreshnessState.FAIL and previous.get(key) != FreshnessState.FAIL.value:
-            age = (now - reading.last_materialized) / 3600 if reading.last_materialized else None
-            send_alert(freshness_alert(reading, age))
-            alerted.append(key)
+        if reading.state != FreshnessState.FAIL:
+            states[key] = reading.state.value
+        elif ancestors(graph, reading.key) & failing:  # one problem, one alert: the stale source, not its marts
+            states[key] = STALE_UPSTREAM
+        else:
+            states[key] = FreshnessState.FAIL.value
+            if previous.get(key) != FreshnessState.FAIL.value:
+                age = (now - reading.last_materialized) / 3600 if reading.last_materialized else None
+                send_alert(freshness_alert(reading, age))
+                alerted.append(key)
     context.update_cursor(json.dumps(states, sort_keys=True))
-    failing = sorted(k for k, s in states.items() if s == FreshnessState.FAIL.value)
-    return dg.SkipReason(f"{len(states)} asset(s) with a freshness policy; failing: {', '.join(failing) or 'none'}; "
+    return dg.SkipReason(f"{len(states)} asset(s) with a freshness policy; failing: "
+                         f"{', '.join(sorted(k.to_user_string() for k in failing)) or 'none'}; "
                          f"alerted now: {', '.join(alerted) or 'none'}")

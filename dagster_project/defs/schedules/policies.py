@@ -22,6 +22,8 @@ from datetime import timedelta
 
 import dagster as dg
 
+from dagster_project.lib.freshness import ancestors
+
 TRACKER_PREFIX = "raw_tracker"
 TRACKER_CRON = "0 * * * *"
 #: (fail, warn) windows of the sources
@@ -47,15 +49,7 @@ def source_policy(key: dg.AssetKey) -> dg.FreshnessPolicy:
 
 def upstream_sources(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
     """The `raw_*` assets `key` is built from, directly or through other assets."""
-    seen: set[dg.AssetKey] = set()
-    stack = list(graph.get(key).parent_keys)
-    while stack:
-        parent = stack.pop()
-        if parent in seen or not graph.has(parent):
-            continue
-        seen.add(parent)
-        stack.extend(graph.get(parent).parent_keys)
-    return {k for k in seen if is_source(k)}
+    return {k for k in ancestors(graph, key) if is_source(k)}
 
 
 def derived_policy(sources: Iterable[dg.AssetKey]) -> dg.FreshnessPolicy | None:

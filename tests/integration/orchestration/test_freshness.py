@@ -16,6 +16,7 @@ from dagster_project.lib.freshness import freshness_readings
 EVENTS = dg.AssetKey(["raw_tracker", "events"])
 MART = dg.AssetKey(["marts", "mart_channel_daily"])
 SNAPSHOT = dg.AssetKey(["publish", "published_snapshot"])
+TOUCHPOINTS = dg.AssetKey(["marts", "fct_touchpoints"])  # built from the tracker events
 
 
 def _materialized(instance: dg.DagsterInstance, key: dg.AssetKey, hours_ago: float) -> None:
@@ -37,18 +38,20 @@ def test_a_stale_tracker_source_fails_its_policy_and_alerts_once(adledger_env, c
     _materialized(instance, EVENTS, hours_ago=3.0)  # policy: fail after 2 h
     _materialized(instance, MART, hours_ago=0.2)  # policy: fail after 3 h
     _materialized(instance, SNAPSHOT, hours_ago=2.5)  # policy: warn after 2 h, fail after 3 h
+    _materialized(instance, TOUCHPOINTS, hours_ago=4.0)  # fails too, but because its source is stale
 
     states = {r.key: r.state for r in freshness_readings(instance, code_location.resolve_asset_graph())}
     assert states[EVENTS] == FreshnessState.FAIL
     assert states[MART] == FreshnessState.PASS
     assert states[SNAPSHOT] == FreshnessState.WARN
+    assert states[TOUCHPOINTS] == FreshnessState.FAIL
     assert states[dg.AssetKey(["marts", "fct_conversions"])] == FreshnessState.UNKNOWN  # never materialized
 
     cursor = _tick(code_location, instance, None)
     cursor = _tick(code_location, instance, cursor)  # still stale: no second alert
 
     posts = http_receiver.wait(1)
-    assert len(posts) == 1
+    assert len(posts) == 1  # one problem, one alert: the stale source, not the marts built from it
     title, message = posts[0][1]["title"], posts[0][1]["message"]
     assert title == "adledger: raw_tracker/events is stale (last updated 3.0 h ago)"
     assert "asset: raw_tracker/events" in message
@@ -59,7 +62,11 @@ def test_a_stale_tracker_source_fails_its_policy_and_alerts_once(adledger_env, c
         assert con.execute("select kind, asset, check_name from quality.alerts").fetchall() == [
             ("freshness", "raw_tracker/events", "freshness policy: fail after 2 h (warn after 1 h)")]
 
-    _materialized(instance, EVENTS, hours_ago=0.0)  # the tracker loads again
+    _materialized(instance, EVENTS, hours_ago=0.0)  # the tracker loads again; the touchpoints mart is still old
     cursor = _tick(code_location, instance, cursor)
     assert '"raw_tracker/events": "PASS"' in cursor
-    assert len(http_receiver.posts) == 1
+    posts = http_receiver.wait(2)
+    assert [p["title"] for _, p in posts[1:]] == ["adledger: marts/fct_touchpoints is stale (last updated 4.0 h ago)"]
+    assert "check: freshness policy: fail after 3 h (warn after 2 h)" in posts[1][1]["message"]
+    _tick(code_location, instance, cursor)
+    assert len(http_receiver.posts) == 2
