@@ -179,6 +179,11 @@ def test_incrementality_of_a_loaded_holdout_list(world_pipeline):
     assert row["lift"] == pytest.approx(treated.mean() - held.mean(), abs=1e-15)
     se = np.sqrt(treated.var(ddof=1) / len(treated) + held.var(ddof=1) / len(held))
     assert row["lift_ci_high"] - row["lift"] == pytest.approx(1.959963984540054 * se, rel=1e-9)
-    spend = _frame("select coalesce(sum(spend_reporting), 0) as s from marts.fct_ad_spend "
-                   "where cost_source = 'meta_ads'")["s"].iloc[0]
+    # spend over the study window: the days with orders
+    ((first, last),) = _frame("select min(order_date) as a, max(order_date) as b "
+                              "from staging.stg_first_party__orders").itertuples(index=False)
+    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    assert (pd.Timestamp(row["start_date"]).date(), pd.Timestamp(row["end_date"]).date()) == (first, last)
+    spend = _frame("select coalesce(sum(spend_reporting), 0) as s from marts.fct_ad_spend where cost_source = "
+                   f"'meta_ads' and report_date between '{first}' and '{last}'")["s"].iloc[0]
     assert row["spend"] == pytest.approx(float(spend), rel=1e-12)
