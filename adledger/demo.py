@@ -36,18 +36,18 @@ class RunSummary:
 
     def print(self, console: Console) -> None:
         if self.channels:
-            table = Table(title="Sessions and conversions by channel (marts.mart_channel_daily)")
-            for col in ("channel", "sessions", "conversions", "revenue", "conversion rate"):
+            table = Table(title="By channel: sessions and session conversions (marts.mart_channel_daily), "
+                                "spend in USD (marts.fct_ad_spend), CPA = spend / conversions, ROAS = revenue / spend")
+            for col in ("channel", "sessions", "conversions", "revenue", "conv. rate", "spend", "CPA", "ROAS"):
                 table.add_column(col, justify="left" if col == "channel" else "right")
-            for row in self.channels:
+            rows = [*self.channels, _total_row(self.channels)]
+            for row in rows:
                 rate = row["conversions"] / row["sessions"] if row["sessions"] else 0.0
+                cpa = f"{row['spend'] / row['conversions']:,.2f}" if row["conversions"] and row["spend"] else "–"
+                roas = f"{row['revenue'] / row['spend']:.2f}" if row["spend"] else "–"
+                style = "bold" if row is rows[-1] else None
                 table.add_row(row["channel"], f"{row['sessions']:,}", f"{row['conversions']:,}",
-                              f"{row['revenue']:,.2f}", f"{rate:.2%}")
-            total_s = sum(r["sessions"] for r in self.channels)
-            total_c = sum(r["conversions"] for r in self.channels)
-            total_r = sum(r["revenue"] for r in self.channels)
-            table.add_row("[bold]total", f"[bold]{total_s:,}", f"[bold]{total_c:,}", f"[bold]{total_r:,.2f}",
-                          f"[bold]{(total_c / total_s if total_s else 0):.2%}")
+                              f"{row['revenue']:,.2f}", f"{rate:.2%}", f"{row['spend']:,.2f}", cpa, roas, style=style)
             console.print(table)
         passed = len(self.checks) - len(self.checks_failed)
         console.print(f"assets materialized: {len(self.assets)}   checks: {passed} passed, "
@@ -87,13 +87,16 @@ def ensure_local_secrets() -> None:
     text = path.read_text() if path.exists() else ""
     if "[sources]" in text:
         raise RuntimeError(f"{path} has a [sources] section without email_salt and ip_hash_key: add both")
+    values = {"email_salt": secrets.token_hex(16), "ip_hash_key": secrets.token_hex(32)}
     with path.open("a") as fh:
         fh.write(
             "\n# created by `adledger demo`: secrets that pseudonymise e-mails and IPs (keep them, keep them secret)\n"
-            f"[sources]\nemail_salt = \"{secrets.token_hex(16)}\"\nip_hash_key = \"{secrets.token_hex(32)}\"\n"
+            "[sources]\n" + "".join(f'{key} = "{value}"\n' for key, value in values.items())
         )
     os.chmod(path, 0o600)
-    dlt.secrets.get("sources.email_salt")  # fail early if dlt cannot read what we wrote
+    # dlt read its providers before the file existed: hand this process the same values the way dlt reads them
+    for key, value in values.items():
+        os.environ[f"SOURCES__{key.upper()}"] = value
 
 
 def _progress_logger(console: Console):
@@ -112,7 +115,10 @@ def _progress_logger(console: Console):
             elif kind == "STEP_SUCCESS":
                 console.print(f"[green]✓[/] {step}")
             elif kind == "STEP_FAILURE":
-                console.print(f"[red]✗ {step}[/]: {event.step_failure_data.error.message.strip()[:500]}")
+                error = event.step_failure_data.error
+                while error.cause is not None:  # the innermost cause says what to fix, not "error in op"
+                    error = error.cause
+                console.print(f"[red]✗ {step}[/]: {error.message.strip()[:800]}", markup=False, highlight=False)
             elif kind == "ASSET_CHECK_EVALUATION":
                 data = event.event_specific_data
                 mark = "[green]✓[/]" if data.passed else "[red]✗[/]"
@@ -174,15 +180,31 @@ def materialize(select: str | None = None, console: Console | None = None) -> Ru
 
 
 def channel_summary() -> list[dict[str, Any]]:
-    """Totals per channel from `marts.mart_channel_daily` (what the demo prints)."""
+    """Totals per channel (what the demo prints): sessions, session conversions and revenue from
+    `marts.mart_channel_daily`, spend in the reporting currency from `marts.fct_ad_spend`."""
     import duckdb
 
     with duckdb.connect(str(settings().warehouse), read_only=True) as con:
         rows = con.execute(
-            "select channel, sum(sessions), sum(conversions), sum(revenue) from marts.mart_channel_daily "
-            "group by channel order by sum(sessions) desc, channel"
+            """
+            with visits as (
+              select channel, sum(sessions) as sessions, sum(conversions) as conversions, sum(revenue) as revenue
+              from marts.mart_channel_daily group by channel
+            ), spend as (
+              select channel, sum(spend_reporting) as spend from marts.fct_ad_spend group by channel
+            )
+            select channel, coalesce(sessions, 0), coalesce(conversions, 0), coalesce(revenue, 0),
+                   round(coalesce(spend, 0), 2)
+            from visits full outer join spend using (channel)
+            order by coalesce(sessions, 0) desc, channel
+            """
         ).fetchall()
-    return [{"channel": c, "sessions": int(s), "conversions": int(v), "revenue": float(r)} for c, s, v, r in rows]
+    return [{"channel": c, "sessions": int(s), "conversions": int(v), "revenue": float(r), "spend": float(p)}
+            for c, s, v, r, p in rows]
+
+
+def _total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"channel": "total", **{k: sum(r[k] for r in rows) for k in ("sessions", "conversions", "revenue", "spend")}}
 
 
 def simulated_world(days: int, seed: int, scale: float, console: Console) -> Path:

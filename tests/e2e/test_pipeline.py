@@ -105,3 +105,32 @@ def test_cpa_per_channel_is_spend_over_conversions_recomputed_from_raw(world_pip
             assert not conversions.get(channel)
             continue
         assert float(cpa) == pytest.approx(float(spend.get(channel, 0)) / conversions[channel], rel=1e-9), channel
+
+
+def test_the_demo_summary_equals_numbers_recomputed_from_the_world_files(world_pipeline):
+    """The numbers `adledger demo` prints: sessions and conversions from the tracker files (plain Python), spend
+    from the world's truth (its USD rule), per channel."""
+    import csv
+
+    import pandas as pd
+
+    from adledger.demo import channel_summary
+
+    summary = {row["channel"]: row for row in channel_summary()}
+    visits = channel_daily(world_pipeline.world / "tracker", settings().dbt_project_dir / "seeds" / "channel_rules.csv")
+    with (settings().dbt_project_dir / "seeds" / "spend_channels.csv").open() as fh:
+        rules = list(csv.DictReader(fh))
+    by_source = {r["cost_source"]: r["channel"] for r in rules if not r["source_channel"]}
+    truth = pd.read_parquet(world_pipeline.world / "truth" / "spend_account_daily.parquet")
+    vendors = pd.read_csv(world_pipeline.world / "first_party" / "vendors.csv").set_index("vendor_id")["channel"]
+    by_vendor_channel = {r["source_channel"]: r["channel"] for r in rules if r["cost_source"] == "vendor"}
+    spend: dict[str, float] = {}
+    for row in truth.itertuples():
+        channel = (by_vendor_channel[vendors[row.account_id]] if row.platform == "vendor" else by_source[row.platform])
+        spend[channel] = spend.get(channel, 0.0) + float(row.spend_usd)
+    for channel in set(summary) | {c for _, c in visits} | set(spend):
+        cells = [v for (_, c), v in visits.items() if c == channel]
+        assert summary[channel]["sessions"] == sum(v["sessions"] for v in cells), channel
+        assert summary[channel]["conversions"] == sum(v["conversions"] for v in cells), channel
+        assert summary[channel]["revenue"] == pytest.approx(float(sum(v["revenue"] for v in cells)), abs=1e-6)
+        assert summary[channel]["spend"] == pytest.approx(spend.get(channel, 0.0), abs=0.01 * len(truth)), channel
