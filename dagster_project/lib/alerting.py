@@ -114,6 +114,18 @@ def alert_urls(cfg: Settings | None = None) -> list[str]:
     return value.split() if isinstance(value, str) else [str(v) for v in value]
 
 
+@contextmanager
+def _apprise_logs_contained() -> Iterator[None]:
+    """Keep apprise's own log records (they quote URLs, tokens in paths included) from reaching any handler
+    outside; what a failed delivery logged is captured, scrubbed and logged by this module instead."""
+    apprise_log = logging.getLogger("apprise")
+    propagates, apprise_log.propagate = apprise_log.propagate, False
+    try:
+        yield
+    finally:
+        apprise_log.propagate = propagates
+
+
 #: generic webhook schemes: apprise does not mask their path, which often carries the hook's token
 _GENERIC_WEBHOOKS = ("json", "jsons", "xml", "xmls", "form", "forms")
 
@@ -124,7 +136,8 @@ def masked(url: str) -> str:
     Only the scheme is kept of a URL apprise cannot parse."""
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    with _apprise_logs_contained():
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not plugin:
         return url.split("://", 1)[0] + "://****" if "://" in url else "****"
     private = plugin.url(privacy=True).split("?", 1)[0]
@@ -149,7 +162,7 @@ def _deliver(alert: Alert, alert_id: str, url: str, dagster_url: str) -> Deliver
     notify_type = {"error": apprise.NotifyType.FAILURE, "warning": apprise.NotifyType.WARNING}.get(
         alert.severity, apprise.NotifyType.INFO)
     sender = apprise.Apprise()
-    with apprise.LogCapture(level=logging.WARNING) as captured:
+    with _apprise_logs_contained(), apprise.LogCapture(level=logging.WARNING) as captured:
         added = sender.add(url)
         ok = bool(added and sender.notify(title=alert.title, body=alert.body(dagster_url), notify_type=notify_type))
     if ok:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import pytest
 
@@ -29,7 +31,9 @@ def _alerts() -> list[dict]:
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def test_alert_reaches_http_and_smtp_and_every_delivery_is_recorded(adledger_env, http_receiver, smtp_receiver):
+def test_alert_reaches_http_and_smtp_and_every_delivery_is_recorded(adledger_env, http_receiver, smtp_receiver,
+                                                                   caplog):
+    caplog.set_level(logging.DEBUG)
     token = "hook-token-9f8e7d6c5b4a"
     urls = [http_receiver.url(f"/hooks/{token}", userinfo=f"svc:{token}"), smtp_receiver.url()]
 
@@ -54,10 +58,13 @@ def test_alert_reaches_http_and_smtp_and_every_delivery_is_recorded(adledger_env
         ("raw_tracker/events", "gx_raw_tracker_events", CHECK_ALERT.run_id, LINK)}
     stored = repr(rows)
     assert token not in stored and SMTP_PASSWORD not in stored
+    assert "sent to json://127.0.0.1" in caplog.text
+    assert token not in caplog.text and SMTP_PASSWORD not in caplog.text
     assert {r["target"].split("://")[0] for r in rows} == {"json", "mailto"}
 
 
-def test_a_failed_delivery_is_recorded_with_its_error_and_no_secret(adledger_env, smtp_receiver):
+def test_a_failed_delivery_is_recorded_with_its_error_and_no_secret(adledger_env, smtp_receiver, caplog):
+    caplog.set_level(logging.DEBUG)
     deliveries = send_alert(CHECK_ALERT, urls=[smtp_receiver.url(password="wrong-password-1234") + "&cto=2",
                                                "json://127.0.0.1:9/closed-port-token-abcdef"])
 
@@ -66,7 +73,9 @@ def test_a_failed_delivery_is_recorded_with_its_error_and_no_secret(adledger_env
     assert [r["status"] for r in rows] == ["failed", "failed"]
     assert all(r["error"] for r in rows)
     stored = repr(rows)
-    assert "wrong-password-1234" not in stored
+    assert "wrong-password-1234" not in stored and "closed-port-token-abcdef" not in stored
+    assert "not delivered" in caplog.text  # our own log says what failed, where (masked), and why
+    assert "wrong-password-1234" not in caplog.text and "closed-port-token-abcdef" not in caplog.text
 
 
 def test_no_target_still_records_the_alert(adledger_env, monkeypatch):
