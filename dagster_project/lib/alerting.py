@@ -114,16 +114,23 @@ def alert_urls(cfg: Settings | None = None) -> list[str]:
     return value.split() if isinstance(value, str) else [str(v) for v in value]
 
 
+#: loggers that quote target URLs (urllib3 logs each request line at DEBUG, tokens in paths included)
+_URL_LOGGERS = ("apprise", "urllib3")
+
+
 @contextmanager
 def _apprise_logs_contained() -> Iterator[None]:
-    """Keep apprise's own log records (they quote URLs, tokens in paths included) from reaching any handler
-    outside; what a failed delivery logged is captured, scrubbed and logged by this module instead."""
-    apprise_log = logging.getLogger("apprise")
-    propagates, apprise_log.propagate = apprise_log.propagate, False
+    """Keep the records of apprise and its HTTP library from reaching any handler outside while a target is parsed
+    or sent to; what a failed delivery logged is captured, scrubbed and logged by this module instead."""
+    loggers = [logging.getLogger(name) for name in _URL_LOGGERS]
+    saved = [lg.propagate for lg in loggers]
+    for lg in loggers:
+        lg.propagate = False
     try:
         yield
     finally:
-        apprise_log.propagate = propagates
+        for lg, propagate in zip(loggers, saved):
+            lg.propagate = propagate
 
 
 #: generic webhook schemes: apprise does not mask their path, which often carries the hook's token

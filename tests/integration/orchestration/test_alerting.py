@@ -58,7 +58,7 @@ def test_alert_reaches_http_and_smtp_and_every_delivery_is_recorded(adledger_env
         ("raw_tracker/events", "gx_raw_tracker_events", CHECK_ALERT.run_id, LINK)}
     stored = repr(rows)
     assert token not in stored and SMTP_PASSWORD not in stored
-    assert "sent to json://127.0.0.1" in caplog.text
+    assert f"sent to json://svc:****@127.0.0.1:{http_receiver.port}/****" in caplog.text
     assert token not in caplog.text and SMTP_PASSWORD not in caplog.text
     assert {r["target"].split("://")[0] for r in rows} == {"json", "mailto"}
 
