@@ -338,3 +338,31 @@ def test_first_party_files_are_consistent(world):
     assert np.allclose(ok["payout"], np.round(ok["amount"] * rate.loc[ok["partner_id"]].to_numpy(), 2))
     fx = pd.read_csv(fp / "fx_rates.csv")
     assert set(fx["currency"]) == set(spec.FX_BASE) and (fx.loc[fx["currency"] == "USD", "usd_per_unit"] == 1).all()
+
+
+def test_spend_spikes_show_up_on_their_day(world):
+    delivery = pd.read_parquet(world / "platforms" / "delivery.parquet")
+    units = pd.read_parquet(world / "platforms" / "units.parquet")
+    for spike in (i for i in _manifest(world)["incidents"] if i["kind"] == "spend_spike"):
+        campaign_units = units[(units["channel"] == spike["channel"]) & (units["campaign_name"] == spike["campaign"])]
+        account = campaign_units["account_id"].iloc[0]
+        rows = delivery[delivery["unit"].isin(campaign_units.loc[campaign_units["account_id"] == account, "unit"])]
+        daily = rows.groupby("date")["cost_micros"].sum()
+        day = spike["start"][:10]
+        assert daily.loc[day] > 2 * daily.drop(day).median(), spike["id"]
+
+
+def test_meta_creative_test_and_fatigue_move_the_ctr(world):
+    delivery = pd.read_parquet(world / "platforms" / "delivery.parquet")
+    units = pd.read_parquet(world / "platforms" / "units.parquet")
+    meta = delivery[delivery["platform"] == "meta_ads"].merge(units[["unit", "ad_name", "adgroup_name"]], on="unit")
+    first_sets = meta[meta["adgroup_name"].str.startswith("Lookalike 1%")]
+    by_ad = first_sets.groupby("ad_name")[["clicks", "impressions"]].sum()
+    ctr = by_ad["clicks"] / by_ad["impressions"]
+    # ad 2 ("Carousel") carries the +25% creative: its CTR beats the other two in the tested ad sets
+    assert ctr["Carousel - Best sellers"] > ctr.drop("Carousel - Best sellers").max()
+    # fatigue: the CTR of the same ads falls from the first week to the last
+    dates = sorted(meta["date"].unique())
+    early = meta[meta["date"].isin(dates[1:8])][["clicks", "impressions"]].sum()
+    late = meta[meta["date"].isin(dates[-8:-1])][["clicks", "impressions"]].sum()
+    assert late["clicks"] / late["impressions"] < 0.95 * early["clicks"] / early["impressions"]
