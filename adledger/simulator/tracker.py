@@ -191,8 +191,8 @@ class TrackerWriter:
     def add_day(self, res: DayResult, ev: DayEvents, order_ids: np.ndarray) -> None:
         rng = stream(self.seed, "tracker", res.day)
         o = res.orders
-        items = pa.table({"order_local": o["item_order"], "product": o["item_product"], "quantity": o["item_qty"],
-                          "price": o["item_price"]})
+        items = pa.table({"item": np.arange(len(o["item_order"])), "order_local": o["item_order"],
+                          "product": o["item_product"], "quantity": o["item_qty"], "price": o["item_price"]})
         self.con.register("items", items)
         self.con.register("orders_base", pa.table({
             "order_local": np.arange(len(o["order"])), "order_id": order_ids, "revenue": o["revenue"],
@@ -201,8 +201,8 @@ class TrackerWriter:
             create or replace temp table orders as
             select b.order_local, b.order_id, b.revenue, b.currency,
                    list({'product_id': p.product_id, 'sku': p.sku, 'name': p.name, 'price': i.price,
-                         'quantity': i.quantity} order by i.rowid) filter (where i.product is not null) as products
-            from orders_base b left join (select *, row_number() over () as rowid from items) i using (order_local)
+                         'quantity': i.quantity} order by i.item) filter (where i.product is not null) as products
+            from orders_base b left join items i using (order_local)
             left join products p on p.idx = i.product
             group by all""")
         events = ev.events
