@@ -2,8 +2,8 @@
 
 Everything that comes from data is escaped here (`esc`), in text and in attributes; chart data travels as JSON in
 `<script type="application/json">` blocks with `<`, `>` and `&` written as `\\u003c`-style escapes, so no string
-can close the block. plotly.js is embedded once, compressed (`bundle.py`), and unpacked before the charts draw;
-`document.body.dataset.charts` becomes `drawn` (or `failed`) when that is done.
+can close the block. plotly.js is embedded once (`bundle.py`; the loader unpacks it first if it came packed);
+`document.body.dataset.charts` becomes `drawn` (or `failed`) when the charts are drawn.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from adledger.report.bundle import plotly_bundle_b64, plotly_version
+from adledger.report.bundle import plotly_script
 from adledger.report.model import Chart, Format, Kpi, Period, Provenance, Section, TableData
 
 TITLE = "adledger — closed-loop report"
@@ -183,8 +183,7 @@ def render_page(header: PageHeader, sections: Iterable[Section]) -> str:
     docs = (f'<a href="{esc(header.docs_href)}">dbt docs and data quality docs</a>' if header.docs_href
             else "documentation not built yet: run <code>adledger docs</code>")
     nav = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in sections)
-    bundle = (f'<script id="plotly-gz" type="application/octet-stream" data-plotly="{esc(plotly_version())}">'
-              f"{plotly_bundle_b64()}</script><script>{_LOADER}</script>") if has_charts else ""
+    bundle = f"{plotly_script()}<script>{_LOADER}</script>" if has_charts else ""
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'

@@ -20,8 +20,9 @@ from adledger.report import write_report
 from adledger.report.browser import CHROMIUM_ARGS, open_report
 from adledger.report.performance import MODEL_ORDER
 from tests.unit.report.bi_guide import run_guide
+from tests.unit.report.marts import write_published, write_warehouse
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -65,6 +66,7 @@ def _published(sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 def test_chromium_draws_every_chart_without_console_errors(report, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     opened = open_report(page, report)
@@ -89,6 +91,7 @@ def test_chromium_draws_every_chart_without_console_errors(report, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_the_headline_equals_the_marts(report, browser):
     page = browser.new_page()
     open_report(page, report)
@@ -105,6 +108,7 @@ def test_the_headline_equals_the_marts(report, browser):
                                   rel=1e-9)
 
 
+@pytest.mark.slow
 def test_a_hostile_campaign_name_is_shown_as_text(world_pipeline, browser, tmp_path):
     cfg = settings()
     snapshot = tmp_path / "published.duckdb"
@@ -128,6 +132,7 @@ def test_a_hostile_campaign_name_is_shown_as_text(world_pipeline, browser, tmp_p
     assert HOSTILE in cells and images == 0 and dialogs == []
 
 
+@pytest.mark.slow
 def test_the_bi_guides_queries_run_on_the_published_world(world_pipeline, monkeypatch):
     monkeypatch.chdir(world_pipeline.data_dir.parent)  # the guide's paths are relative to the folder of data/
     results = run_guide(settings().published)
@@ -137,3 +142,23 @@ def test_the_bi_guides_queries_run_on_the_published_world(world_pipeline, monkey
     assert cpa and roas
     assert all(r[3] == pytest.approx(float(r[1]) / r[2]) for r in cpa if r[2])
     assert {m for m, *_ in roas} >= {"first_touch", "last_touch", "markov", "shapley"}
+
+
+def test_the_packed_full_bundle_draws_the_same_charts(adledger_env, browser, monkeypatch):
+    """Without the basic bundle (an install without package data) the page unpacks plotly's full bundle."""
+    adledger_env.mkdir(parents=True)
+    write_published(adledger_env / "published.duckdb")
+    write_warehouse(adledger_env / "warehouse.duckdb")
+    basic = write_report(adledger_env / "basic.html")
+    monkeypatch.setattr("adledger.report.bundle.BASIC_BUNDLE", adledger_env / "no-such-bundle.js")
+    full = write_report(adledger_env / "full.html")
+    assert 'id="plotly-gz"' in full.read_text(encoding="utf-8")
+    drawn = {}
+    for path in (basic, full):
+        page = browser.new_page()
+        opened = open_report(page, path)
+        assert opened.state == "drawn" and opened.console_errors == [], path.name
+        drawn[path.name] = {el.get_attribute("id"): el.evaluate(CHART_STATE)["names"]
+                            for el in page.query_selector_all("[data-chart]")}
+        page.close()
+    assert drawn["basic.html"] == drawn["full.html"] and len(drawn["full.html"]) == 9

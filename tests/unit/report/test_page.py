@@ -62,7 +62,7 @@ def test_hostile_names_are_text_never_markup(page):
     charts = [a for t, a in parsed.tags if t == "div" and "data-chart" in a]
     specs = [a for a, _ in parsed.scripts if a.get("type") == "application/json"]
     code = [a for a, _ in parsed.scripts if "type" not in a]
-    assert len(specs) == len(charts) > 0 and len(code) == 1  # no script block was opened by a name
+    assert len(specs) == len(charts) > 0 and len(code) == 2  # plotly.js and the loader: no name opened a script
 
 
 def test_chart_specs_carry_the_escaped_names_plotly_shows_as_typed(page):
@@ -86,10 +86,21 @@ def test_headline_tiles_hold_the_marts_numbers(page, report_data):
     assert "mart_channel_performance_daily where model = 'last_touch'" in tiles["spend"]["title"]
 
 
-def test_the_embedded_bundle_is_plotly_js(page):
+def test_the_basic_plotly_bundle_is_embedded_once_as_shipped(page):
+    from adledger.report.bundle import BASIC_BUNDLE
+
+    (script,) = [(a, text) for a, text in _parse(page).scripts if "data-plotly" in a]
+    assert script[0]["data-plotly"] == "basic 4.1.1"
+    assert script[1] == BASIC_BUNDLE.read_text(encoding="utf-8")
+
+
+def test_without_the_basic_bundle_the_full_one_comes_packed(tmp_path):
     from plotly.offline import get_plotlyjs
 
-    (packed,) = [text for a, text in _parse(page).scripts if a.get("id") == "plotly-gz"]
+    from adledger.report.bundle import plotly_script
+
+    (attrs, packed), = _parse(plotly_script(tmp_path / "missing.js")).scripts
+    assert attrs["id"] == "plotly-gz" and attrs["data-plotly"].startswith("full ")
     assert gzip.decompress(base64.b64decode(packed)).decode("utf-8") == get_plotlyjs()
 
 
