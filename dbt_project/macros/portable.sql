@@ -56,3 +56,10 @@
 {% macro type_double() -%}
     double precision
 {%- endmacro %}
+
+{#- `cast(null as <text>) as <name>,` for each name: the spend parts fill the grain columns they do not have. -#}
+{% macro null_text_columns(names) -%}
+    {%- for name in names %}
+        cast(null as {{ dbt.type_string() }}) as {{ name }},
+    {%- endfor %}
+{%- endmacro %}

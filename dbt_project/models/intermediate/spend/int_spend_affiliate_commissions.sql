@@ -22,11 +22,7 @@ final as (
         cast(null as {{ dbt.type_string() }}) as campaign_name,
         partner_id as ad_group_id,
         max(partner_name) as ad_group_name,
-        cast(null as {{ dbt.type_string() }}) as ad_id,
-        cast(null as {{ dbt.type_string() }}) as ad_name,
-        cast(null as {{ dbt.type_string() }}) as keyword_id,
-        cast(null as {{ dbt.type_string() }}) as keyword_text,
-        cast(null as {{ dbt.type_string() }}) as match_type,
+        {{ null_text_columns(['ad_id', 'ad_name', 'keyword_id', 'keyword_text', 'match_type']) }}
         cast(0 as bigint) as impressions,
         cast(count(*) as bigint) as clicks,
         sum(payout) as spend,

@@ -33,56 +33,6 @@ credits as (
 
 ),
 
-models as (
-
-    select distinct model from credits
-
-),
-
-spend_by_model as (
-
-    select spend.*, models.model from spend cross join models
-
-),
-
-joined as (
-
-    select
-        coalesce(spend_by_model.day, credits.day) as day,
-        coalesce(spend_by_model.channel, credits.channel) as channel,
-        coalesce(spend_by_model.campaign_id, credits.campaign_id) as campaign_id,
-        spend_by_model.campaign_name,
-        coalesce(spend_by_model.model, credits.model) as model,
-        coalesce(spend_by_model.impressions, 0) as impressions,
-        coalesce(spend_by_model.clicks, 0) as clicks,
-        coalesce(spend_by_model.spend, 0) as spend,
-        coalesce(credits.conversions, 0) as conversions,
-        coalesce(credits.revenue, 0) as revenue
-    from spend_by_model
-    full outer join credits
-        on spend_by_model.day = credits.day
-        and spend_by_model.channel = credits.channel
-        and spend_by_model.campaign_id = credits.campaign_id
-        and spend_by_model.model = credits.model
-
-),
-
-final as (
-
-    select
-        day,
-        channel,
-        campaign_id,
-        campaign_name,
-        model,
-        cast(impressions as bigint) as impressions,
-        cast(clicks as bigint) as clicks,
-        cast(spend as decimal(30, 12)) as spend,
-        cast(conversions as {{ type_double() }}) as conversions,
-        cast(revenue as {{ type_double() }}) as revenue,
-        {{ kpis('impressions', 'clicks', 'spend', 'conversions', 'revenue') }}
-    from joined
-
-)
+{{ spend_and_credits_by_model(['day', 'channel', 'campaign_id'], ['campaign_name']) }}
 
 select * from final
