@@ -15,10 +15,4 @@ MODULES = ("pipeline", "simulate", "analytics", "collect", "optimize", "report")
 
 def register_all(app: typer.Typer, bench_app: typer.Typer) -> None:
     for name in MODULES:
-        try:
-            module = importlib.import_module(f"adledger.commands.{name}")
-        except ModuleNotFoundError as exc:  # an area not built yet
-            if exc.name == f"adledger.commands.{name}":
-                continue
-            raise
-        module.register(app, bench_app)
+        importlib.import_module(f"adledger.commands.{name}").register(app, bench_app)

@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
+
+from adledger.commands._ui import err, out
 from rich.table import Table
 
 if TYPE_CHECKING:
     import pandas as pd
 
-console = Console()
-error_console = Console(stderr=True)
+console = out
+error_console = err
 
 MODEL_HELP = (
     "first_touch, last_touch, linear, position_based, markov, shapley (fractribution's simplified "

@@ -8,12 +8,12 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-console = Console(stderr=True)
+from adledger.commands._ui import err as console
+from adledger.commands._ui import fail
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
+    fail(message, code=code)
 
 
 def collect(

@@ -132,6 +132,9 @@ def bench_report(
     timings = open_times(target, executable, repeat)
     load = statistics.median(t.load_s for t in timings)
     drawn = statistics.median(t.drawn_s for t in timings)
+    cpu = statistics.median(t.main_thread_s or 0.0 for t in timings)
     verdict = "[green]within[/]" if drawn < OPEN_BUDGET_S else "[red]over[/]"
     out.print(f"open in Chromium: load event {load:.2f} s, charts drawn {drawn:.2f} s (median of {repeat}; "
-              f"{verdict} the {OPEN_BUDGET_S:.0f} s budget) · {timings[0].charts} charts")
+              f"{verdict} the {OPEN_BUDGET_S:.0f} s budget) · main-thread CPU {cpu:.2f} s · {timings[0].charts} charts")
+    if any(t.state != "drawn" or t.console_errors for t in timings):
+        fail("the charts did not draw cleanly: " + escape("; ".join(e for t in timings for e in t.console_errors)))
