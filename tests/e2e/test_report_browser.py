@@ -162,3 +162,17 @@ def test_the_packed_full_bundle_draws_the_same_charts(adledger_env, browser, mon
                             for el in page.query_selector_all("[data-chart]")}
         page.close()
     assert drawn["basic.html"] == drawn["full.html"] and len(drawn["full.html"]) == 9
+
+
+def test_bench_report_prints_size_and_open_times(adledger_env):
+    from typer.testing import CliRunner
+
+    from adledger.cli import app
+
+    adledger_env.mkdir(parents=True)
+    write_published(adledger_env / "published.duckdb")
+    result = CliRunner().invoke(app, ["bench", "report", "--repeat", "1", "--chromium", _chromium(),
+                                      "--out", str(adledger_env / "bench.html")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # rich wraps long lines
+    assert "size 1." in text and "charts drawn" in text and "main-thread CPU" in text and "9 charts" in text
