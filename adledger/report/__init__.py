@@ -74,9 +74,10 @@ def _href(target: Path, page: Path) -> str:
     return quote(Path(os.path.relpath(target, page.parent)).as_posix())
 
 
-def render_report(report: Report, docs_href: str | None = None) -> str:
-    """The report as a self-contained HTML document."""
-    return render_page(PageHeader(report.period, report.source, report.generated_at, docs_href), report.sections)
+def render_report(report: Report, docs_href: str = "docs/index.html", docs_built: bool = False) -> str:
+    """The report as a self-contained HTML document, linking the documentation index at `docs_href`."""
+    return render_page(PageHeader(report.period, report.source, report.generated_at, docs_href, docs_built),
+                       report.sections)
 
 
 def write_report(out: Path | None = None, start: date | None = None, end: date | None = None,
@@ -91,4 +92,4 @@ def write_report(out: Path | None = None, start: date | None = None, end: date |
             raise ReportError(f"nothing to report: {reasons}. Run `adledger demo` (or `adledger materialize`) first.")
         report = build_report(src, start, end)
     index = docs_index(cfg)
-    return write_text_atomic(out, render_report(report, _href(index, out.absolute()) if index.exists() else None))
+    return write_text_atomic(out, render_report(report, _href(index, out.absolute()), index.exists()))

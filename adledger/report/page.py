@@ -172,7 +172,8 @@ class PageHeader:
     period: Period | None
     source: str
     generated_at: datetime
-    docs_href: str | None  # link to the documentation index, relative to the page; None: not built yet
+    docs_href: str  # link to the documentation index, relative to the page
+    docs_built: bool  # whether the index existed when the page was written
 
 
 def render_page(header: PageHeader, sections: Iterable[Section]) -> str:
@@ -180,8 +181,8 @@ def render_page(header: PageHeader, sections: Iterable[Section]) -> str:
     sections = list(sections)
     has_charts = any(s.charts for s in sections)
     period = f"{header.period.start} to {header.period.end}" if header.period else "no data yet"
-    docs = (f'<a href="{esc(header.docs_href)}">dbt docs and data quality docs</a>' if header.docs_href
-            else "documentation not built yet: run <code>adledger docs</code>")
+    docs = f'<a href="{esc(header.docs_href)}">dbt docs and data quality docs</a>' + (
+        "" if header.docs_built else " (not built yet: run <code>adledger docs</code>)")
     nav = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in sections)
     bundle = f"{plotly_script()}<script>{_LOADER}</script>" if has_charts else ""
     return (

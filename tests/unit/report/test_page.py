@@ -109,14 +109,14 @@ def test_every_section_is_there_and_the_page_names_its_sources(page):
     assert sections == ["headline", "channels", "attribution", "campaigns", "cohorts", "experiments", "budget",
                         "anomalies", "checks", "freshness"]
     assert page.count('class="src"') >= 20
-    assert "documentation not built yet" in page
+    assert '<a href="docs/index.html">dbt docs and data quality docs</a> (not built yet: run' in page
 
 
 def test_the_docs_are_linked_when_built(report_data):
     docs_index().parent.mkdir(parents=True)
     docs_index().write_text("docs")
     page = write_report().read_text(encoding="utf-8")
-    assert '<a href="docs/index.html">' in page
+    assert '<a href="docs/index.html">' in page and "not built yet" not in page
     assert not list(report_data.glob(".*.tmp"))
 
 
@@ -129,7 +129,9 @@ def test_cli_report_writes_the_period_asked_for(report_data, tmp_path):
     out = tmp_path / "out" / "r.html"
     result = CliRunner().invoke(app, ["report", "--out", str(out), "--from", "2026-01-02", "--to", "2026-01-03"])
     assert result.exit_code == 0, result.output
-    assert "2026-01-02 to 2026-01-03" in out.read_text(encoding="utf-8")
+    written = out.read_text(encoding="utf-8")
+    assert "2026-01-02 to 2026-01-03" in written
+    assert '<a href="../data/docs/index.html">' in written  # relative to where the page was written
     bad = CliRunner().invoke(app, ["report", "--from", "2026-01-03", "--to", "2026-01-02"])
     assert bad.exit_code == 2 and "is before --from" in bad.output
     assert CliRunner().invoke(app, ["report", "--from", "January"]).exit_code == 2
