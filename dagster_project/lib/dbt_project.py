@@ -25,10 +25,11 @@ def _newest_source_mtime(project_dir: Path) -> float:
 
 @cache
 def dbt_project() -> DbtProject:
-    from dagster_project.lib.env import current, export_dbt_environment
+    from dagster_project.lib.env import current, ensure_interpreter_tools_on_path, export_dbt_environment
 
     cfg = current()
     export_dbt_environment(cfg)  # `dbt parse` reads the profile too
+    ensure_interpreter_tools_on_path()
     project_dir = cfg.dbt_project_dir
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=cfg.dbt_target)
     manifest = project.manifest_path

@@ -7,6 +7,8 @@ environment, so `dbt_environment()` is what the dbt resource exports.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from adledger.config import Settings, settings
 
@@ -16,6 +18,14 @@ WAREHOUSE_WRITER_POOL = "warehouse_writer"
 
 def current() -> Settings:
     return settings()
+
+
+def ensure_interpreter_tools_on_path() -> None:
+    """dbt and dagster CLIs installed beside this interpreter (a virtualenv not activated) are found by the libraries
+    that look them up on PATH (dagster-dbt's manifest preparer)."""
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([tools, os.environ.get("PATH", "")])
 
 
 def export_dbt_environment(cfg: Settings | None = None) -> None:
