@@ -25,10 +25,18 @@ from dagster_project.lib.env import WAREHOUSE_WRITER_POOL
 
 GROUP = "analytics"
 KINDS = {"python", "duckdb"}
+#: the marts the user-level journeys are read from (`journeys.load_journeys`)
+JOURNEY_INPUTS = ("intermediate/int_conversion_paths", "marts/fct_conversions", "marts/fct_touchpoints")
 
 
 def _key(name: str) -> dg.AssetKey:
     return dg.AssetKey(name.split("/"))
+
+
+def _result_asset(table: tables.ResultTable, deps: list[str], description: str):
+    """The decorator of an analytics asset that writes `table` from the assets named in `deps`."""
+    return dg.asset(key=table.key, group_name=GROUP, kinds=KINDS, deps=[_key(d) for d in deps],
+                    pool=WAREHOUSE_WRITER_POOL, description=description)
 
 
 def _write(table: tables.ResultTable, frame: pd.DataFrame) -> int:
@@ -51,22 +59,14 @@ class AttributionConfig(dg.Config):
     name="data_driven_attribution",
     specs=[
         dg.AssetSpec(
-            tables.ATTRIBUTION_CREDITS.key,
-            group_name=GROUP,
-            kinds=KINDS,
-            deps=[_key("intermediate/int_conversion_paths"), _key("marts/fct_conversions"),
-                  _key("marts/fct_touchpoints")],
+            tables.ATTRIBUTION_CREDITS.key, group_name=GROUP, kinds=KINDS, deps=[_key(d) for d in JOURNEY_INPUTS],
             description="Markov (order from run config, default 1) and simplified-Shapley (fractribution) credits "
                         "per conversion and touchpoint, from user-level journeys with non-converting paths as the "
                         "chain's nulls; each conversion's credits sum to 1 (docs/attribution.md). Read back by dbt "
                         "into marts.fct_attributed_conversions.",
         ),
         dg.AssetSpec(
-            tables.MARKOV_REMOVAL_EFFECTS.key,
-            group_name=GROUP,
-            kinds=KINDS,
-            deps=[_key("intermediate/int_conversion_paths"), _key("marts/fct_conversions"),
-                  _key("marts/fct_touchpoints")],
+            tables.MARKOV_REMOVAL_EFFECTS.key, group_name=GROUP, kinds=KINDS, deps=[_key(d) for d in JOURNEY_INPUTS],
             description="Markov removal effect per channel with the channel's attributed conversions and revenue "
                         "(reporting currency), computed exactly from the same journeys; `order` is the chain order.",
         ),
@@ -99,16 +99,13 @@ class ExperimentConfig(dg.Config):
     metric: Literal["conversion", "revenue"] = Field(default="conversion", description="metric of the decision")
 
 
-@dg.asset(
-    key=tables.EXPERIMENT_RESULTS.key,
-    group_name=GROUP,
-    kinds=KINDS,
-    deps=[_key("intermediate/int_experiment_exposures"), _key("marts/fct_conversions")],
-    pool=WAREHOUSE_WRITER_POOL,
-    description="A/B and multivariate results per experiment and variation from `Experiment Viewed` exposures "
-                "(first exposure per person; people shown several variations excluded and counted) and their "
-                "orders until the experiment's last exposure: rates, uplift with CI, z-test and Holm, chance to "
-                "beat control, SRM, power, revenue per user (Welch) and a decision.",
+@_result_asset(
+    tables.EXPERIMENT_RESULTS,
+    ["intermediate/int_experiment_exposures", "marts/fct_conversions"],
+    "A/B and multivariate results per experiment and variation from `Experiment Viewed` exposures "
+    "(first exposure per person; people shown several variations excluded and counted) and their "
+    "orders until the experiment's last exposure: rates, uplift with CI, z-test and Holm, chance to "
+    "beat control, SRM, power, revenue per user (Welch) and a decision.",
 )
 def mart_experiment_results(context: dg.AssetExecutionContext, config: ExperimentConfig) -> dg.MaterializeResult:
     with warehouse() as con:
@@ -131,16 +128,12 @@ class IncrementalityConfig(dg.Config):
     alpha: float = Field(default=0.05, gt=0, le=0.5)
 
 
-@dg.asset(
-    key=tables.INCREMENTALITY.key,
-    group_name=GROUP,
-    kinds=KINDS,
-    deps=[_key("staging/stg_first_party__orders"), _key("staging/stg_first_party__fx_rates"),
-          _key("marts/fct_ad_spend")],
-    pool=WAREHOUSE_WRITER_POOL,
-    description="Holdout lift per platform: orders per person of the treated audience minus the held-out one, with "
-                "CI, incremental orders, incremental CPA and iROAS (spend from fct_ad_spend). Needs a holdout "
-                "assignment table (customer_id, platform, is_holdout); empty without one.",
+@_result_asset(
+    tables.INCREMENTALITY,
+    ["staging/stg_first_party__orders", "staging/stg_first_party__fx_rates", "marts/fct_ad_spend"],
+    "Holdout lift per platform: orders per person of the treated audience minus the held-out one, with "
+    "CI, incremental orders, incremental CPA and iROAS (spend from fct_ad_spend). Needs a holdout "
+    "assignment table (customer_id, platform, is_holdout); empty without one.",
 )
 def incrementality_asset(context: dg.AssetExecutionContext, config: IncrementalityConfig) -> dg.MaterializeResult:
     with warehouse() as con:
@@ -160,14 +153,11 @@ class DriftConfig(dg.Config):
     window: int = Field(default=7, ge=1, description="days of the baseline before each day")
 
 
-@dg.asset(
-    key=tables.ATTRIBUTION_DRIFT.key,
-    group_name=GROUP,
-    kinds=KINDS,
-    deps=[_key("marts/fct_attributed_conversions")],
-    pool=WAREHOUSE_WRITER_POOL,
-    description="Daily population stability index of each attribution model's channel shares against the "
-                "preceding days (psi > 0.25: major shift); read by the anomaly detector.",
+@_result_asset(
+    tables.ATTRIBUTION_DRIFT,
+    ["marts/fct_attributed_conversions"],
+    "Daily population stability index of each attribution model's channel shares against the "
+    "preceding days (psi > 0.25: major shift); read by the anomaly detector.",
 )
 def attribution_drift(context: dg.AssetExecutionContext, config: DriftConfig) -> dg.MaterializeResult:
     with warehouse() as con:
@@ -186,14 +176,11 @@ class FatigueConfig(dg.Config):
     drop: float = Field(default=0.2, gt=0, lt=1, description="relative CTR loss that calls for a refresh")
 
 
-@dg.asset(
-    key=tables.CREATIVE_FATIGUE.key,
-    group_name=GROUP,
-    kinds=KINDS,
-    deps=[_key("marts/fct_ad_spend")],
-    pool=WAREHOUSE_WRITER_POOL,
-    description="CTR decay per ad from daily impressions and clicks in fct_ad_spend (Poisson fit against the ad's "
-                "age): daily decay, a fatigue flag and the estimated refresh date.",
+@_result_asset(
+    tables.CREATIVE_FATIGUE,
+    ["marts/fct_ad_spend"],
+    "CTR decay per ad from daily impressions and clicks in fct_ad_spend (Poisson fit against the ad's "
+    "age): daily decay, a fatigue flag and the estimated refresh date.",
 )
 def creative_fatigue(context: dg.AssetExecutionContext, config: FatigueConfig) -> dg.MaterializeResult:
     with warehouse() as con:

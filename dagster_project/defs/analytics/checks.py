@@ -10,13 +10,17 @@ from dagster_project.lib.env import WAREHOUSE_WRITER_POOL
 CREDIT_TOLERANCE = 1e-9
 
 
-@dg.asset_check(
-    asset=tables.ATTRIBUTION_CREDITS.key,
-    name="credits_sum_to_one_per_conversion",
-    description="Every conversion of marts.fct_conversions has markov and shapley credits, and each conversion's "
-                "credits sum to 1 per model.",
-    blocking=False,
-    pool=WAREHOUSE_WRITER_POOL,
+def _non_blocking_check(table: tables.ResultTable, name: str, description: str):
+    """The decorator of a non-blocking check of the table an analytics asset writes."""
+    return dg.asset_check(asset=table.key, name=name, description=description, blocking=False,
+                          pool=WAREHOUSE_WRITER_POOL)
+
+
+@_non_blocking_check(
+    tables.ATTRIBUTION_CREDITS,
+    "credits_sum_to_one_per_conversion",
+    "Every conversion of marts.fct_conversions has markov and shapley credits, and each conversion's credits sum to "
+    "1 per model.",
 )
 def credits_sum_to_one_per_conversion() -> dg.AssetCheckResult:
     with warehouse() as con:
@@ -49,13 +53,11 @@ def credits_sum_to_one_per_conversion() -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(
-    asset=tables.EXPERIMENT_RESULTS.key,
-    name="no_sample_ratio_mismatch",
-    description="No experiment's split of users is off from the planned split (chi-square p < 0.001): a mismatch "
-                "means exposures were lost or assignment is broken, and that experiment's results are invalid.",
-    blocking=False,
-    pool=WAREHOUSE_WRITER_POOL,
+@_non_blocking_check(
+    tables.EXPERIMENT_RESULTS,
+    "no_sample_ratio_mismatch",
+    "No experiment's split of users is off from the planned split (chi-square p < 0.001): a mismatch means "
+    "exposures were lost or assignment is broken, and that experiment's results are invalid.",
 )
 def no_sample_ratio_mismatch() -> dg.AssetCheckResult:
     with warehouse() as con:
