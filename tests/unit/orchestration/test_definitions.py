@@ -51,6 +51,9 @@ EXPECTED_ASSETS = {
     "marts/dim_users",
     "marts/mart_cohort_ltv",
     "marts/mart_cac_ltv",
+    "publish/published_snapshot",
+    "publish/marts_parquet",
+    "publish/report",
 }
 ANALYTICS_ASSETS = {"analytics/attribution_credits", "marts/mart_markov_removal_effects", "marts/mart_experiment_results",
                     "analytics/incrementality", "analytics/attribution_drift", "analytics/creative_fatigue"}
