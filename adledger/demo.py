@@ -26,6 +26,8 @@ class RunSummary:
     assets: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     checks: list[tuple[str, str, bool]] = field(default_factory=list)  # (asset, check, passed)
+    #: failed checks of WARN severity: reported, but they do not fail the run
+    warnings: list[tuple[str, str, bool]] = field(default_factory=list)
     channels: list[dict[str, Any]] = field(default_factory=list)
     world: Path | None = None
     alerts: list[dict[str, Any]] = field(default_factory=list)  # rows of quality.alerts written by this run's sensors
@@ -49,9 +51,11 @@ class RunSummary:
                 table.add_row(row["channel"], f"{row['sessions']:,}", f"{row['conversions']:,}",
                               f"{row['revenue']:,.2f}", f"{rate:.2%}", f"{row['spend']:,.2f}", cpa, roas, style=style)
             console.print(table)
-        passed = len(self.checks) - len(self.checks_failed)
+        passed = len(self.checks) - len(self.checks_failed) - len(self.warnings)
         console.print(f"assets materialized: {len(self.assets)}   checks: {passed} passed, "
-                      f"{len(self.checks_failed)} failed")
+                      f"{len(self.checks_failed)} failed, {len(self.warnings)} warnings")
+        for asset, check, _ in self.warnings:
+            console.print(f"[yellow]warning[/] {check} on {asset}")
         for asset, check, _ in self.checks_failed:
             console.print(f"[red]failed check[/] {check} on {asset}")
         for step in self.failed_steps:
@@ -170,7 +174,11 @@ def materialize(select: str | None = None, console: Console | None = None) -> Ru
             summary.assets.append(event.asset_key.to_user_string())
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
-            summary.checks.append((data.asset_key.to_user_string(), data.check_name, data.passed))
+            check = (data.asset_key.to_user_string(), data.check_name, data.passed)
+            if not data.passed and data.severity == dg.AssetCheckSeverity.WARN:
+                summary.warnings.append(check)
+            else:
+                summary.checks.append(check)
         elif event.event_type_value == "STEP_FAILURE":
             summary.failed_steps.append(event.step_key or "?")
     summary.success = result.success and not summary.checks_failed
