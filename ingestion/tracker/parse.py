@@ -342,10 +342,10 @@ class TrackerParser:
         quarantined = con.sql(
             """
             select 'tracker' as source, _file as file, _line::bigint as line, _reason as reason,
-                   left(coalesce(raw, ''), 4096) as raw, $load_id as _load_id
+                   replace(left(coalesce(raw, ''), 4096), chr(0), '\\u0000') as raw, $load_id as _load_id
             from _checked where _reason is not null
             union all
-            select 'tracker', n.name, r.line, 'not valid UTF-8 text: ' || r.error_message, left(r.csv_line, 4096),
+            select 'tracker', n.name, r.line, 'not valid UTF-8 text: ' || r.error_message, replace(left(r.csv_line, 4096), chr(0), '\\u0000'),
                    $load_id
             from _rejected r join _names n on n.path = r._path
             order by file, line

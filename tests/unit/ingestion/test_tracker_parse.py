@@ -150,3 +150,13 @@ def test_line_numbers_stay_per_file_when_several_files_have_bad_lines(parser, tm
     assert [(s.file, s.lines_read, s.rows_valid, s.rows_quarantined) for s in batch.files] == [
         ("one", 3, 2, 1), ("two", 3, 1, 2), ("three", 5, 5, 0)]
     assert batch.events.num_rows == 8
+
+
+def test_quarantined_raw_text_holds_no_nul_bytes(parser, tmp_path):
+    """Binary junk is kept readable and storable on every warehouse (PostgreSQL text refuses NUL)."""
+    f = tmp_path / "nul.jsonl"
+    f.write_bytes(b'{"type": "page", \x00\x00 junk\n' + (json.dumps(_event("ok")) + "\n").encode())
+    batch = parser.parse([str(f)], names=["nul.jsonl"])
+    (row,) = batch.quarantined.to_pylist()
+    assert "\x00" not in row["raw"] and "\\u0000" in row["raw"]
+    assert row["line"] == 1
