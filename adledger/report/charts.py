@@ -109,3 +109,23 @@ def intervals(labels: Sequence[Any], points: Sequence[Any], lows: Sequence[Any],
     layout["hovermode"] = "closest"
     layout["height"] = max(HEIGHT // 2, 60 + 34 * len(pts))
     return Chart(key, title, {"data": [trace], "layout": layout}, provenance, formula)
+
+
+def against_diagonal(labels: Sequence[Any], xs: Sequence[Any], ys: Sequence[Any], *, key: str, title: str,
+                     x_title: str, y_title: str, diagonal: str, provenance: Provenance, formula: str = "") -> Chart:
+    """One point per label (its own trace, so the legend names it) on log-log axes, with the line y = x
+    (named `diagonal`) that splits the points above it from those below."""
+    xv, yv = values(xs), values(ys)
+    hover = f"%{{fullData.name}}<br>{plot_text(x_title)}: %{{x:,.2f}}<br>{plot_text(y_title)}: %{{y:,.2f}}<extra></extra>"
+    traces = [{"type": "scatter", "mode": "markers", "name": plot_text(label), "x": [x], "y": [y],
+               "marker": {"size": 11}, "hovertemplate": hover} for label, x, y in zip(labels, xv, yv)]
+    known = [v for v in xv + yv if v is not None and v > 0]
+    if known:
+        low, high = min(known) / 1.5, max(known) * 1.5
+        traces.append({"type": "scatter", "mode": "lines", "name": plot_text(diagonal), "x": [low, high],
+                       "y": [low, high], "line": {"dash": "dash", "color": "#888"}, "hoverinfo": "skip"})
+    layout = _layout(title, y_title)
+    layout["yaxis"].update({"type": "log", "rangemode": "normal"})
+    layout["xaxis"] = {"type": "log", "title": {"text": plot_text(x_title)}}
+    layout["hovermode"] = "closest"
+    return Chart(key, title, {"data": traces, "layout": layout}, provenance, formula)

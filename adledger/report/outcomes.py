@@ -41,10 +41,11 @@ def cohorts(src: ReportSource, period: Period) -> Section:
         per_channel["cac"] = per_channel["spend"] / per_channel["customers"]
         per_channel["ltv"] = per_channel["ltv_revenue"] / per_channel["customers"]
         per_channel = per_channel.sort_values(["spend", "channel"], ascending=[False, True])
-        section.charts.append(charts.grouped_bars(
-            per_channel["channel"].tolist(), {"CAC": per_channel["cac"], "LTV to date": per_channel["ltv"]},
-            key="cac_ltv", title="CAC vs LTV per channel (cohorts of the period)", y_title="per customer",
-            provenance=Provenance(found.qualified, found.origin, f"{months} and cac is not null"), y_format=",.0f",
+        section.charts.append(charts.against_diagonal(
+            per_channel["channel"].tolist(), per_channel["cac"], per_channel["ltv"], key="cac_ltv",
+            title="LTV to date against CAC per channel (cohorts of the period; above the line: paid back)",
+            x_title="CAC per customer", y_title="LTV per customer", diagonal="LTV = CAC",
+            provenance=Provenance(found.qualified, found.origin, f"{months} and cac is not null"),
             formula="CAC = Σ spend / Σ customers; LTV = Σ (ltv × customers) / Σ customers"))
     columns = (Column("cohort_month", "Cohort", "date"), Column("channel", "Channel"),
                Column("customers", "Customers", "int"), Column("cac", "CAC", "money"),
@@ -96,8 +97,8 @@ def experiments(src: ReportSource, period: Period) -> Section:
 _BUDGET_COLUMNS = (
     Column("channel", "Channel"), Column("current_spend", "Current / day", "money"),
     Column("recommended_spend", "Recommended / day", "money"), Column("change", "Change / day", "money"),
-    Column("change_pct", "Change", "pct"), Column("expected_change", "Expected gain (conv./day)", "number"),
-    Column("expected_change_low", "low", "number"), Column("expected_change_high", "high", "number"),
+    Column("change_pct", "Change", "pct"), Column("expected_change", "Expected gain (conv./day)", "ratio"),
+    Column("expected_change_low", "low", "ratio"), Column("expected_change_high", "high", "ratio"),
     Column("expected_gain", "Expected gain", "number"), Column("expected_gain_low", "low", "number"),
     Column("expected_gain_high", "high", "number"), Column("reason", "Why"),
 )

@@ -31,18 +31,14 @@ def fmt(value: Any, kind: Format) -> str:
     """A value for display (not yet escaped); None and NaN show as an em dash."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if kind == "money":
-        return f"{float(value):,.2f}"
+    if kind in ("money", "ratio"):
+        return _fixed(value, 2)
     if kind in ("int", "days"):
         return f"{int(round(float(value))):,}"
-    if kind == "number":
-        return f"{float(value):,.1f}"
+    if kind in ("number", "hours"):
+        return _fixed(value, 1)
     if kind == "pct":
-        return f"{float(value):.1%}"
-    if kind == "ratio":
-        return f"{float(value):,.2f}"
-    if kind == "hours":
-        return f"{float(value):,.1f}"
+        return f"{_rounded(value, 3):.1%}"
     if kind == "pvalue":
         return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
     if kind == "date" and isinstance(value, (date, datetime)):
@@ -52,6 +48,15 @@ def fmt(value: Any, kind: Format) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def _rounded(value: Any, digits: int) -> float:
+    """`value` rounded, without a negative zero ("-0.0" for a tiny negative number)."""
+    return round(float(value), digits) + 0.0
+
+
+def _fixed(value: Any, digits: int) -> str:
+    return f"{_rounded(value, digits):,.{digits}f}"
 
 
 _NUMERIC = {"money", "int", "days", "number", "pct", "ratio", "hours", "pvalue"}

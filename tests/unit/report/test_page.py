@@ -146,7 +146,8 @@ def test_cli_report_without_data_exits_with_a_hint(adledger_env):
 @pytest.mark.parametrize(("value", "kind", "text"), [
     (None, "money", "—"), (float("nan"), "pct", "—"), (1234.5, "money", "1,234.50"), (0.1234, "pct", "12.3%"),
     (2.5, "int", "2"), (3.5, "int", "4"), (0.0004, "pvalue", "< 0.001"), (0.04, "pvalue", "0.040"),
-    (True, "text", "yes"), (7.25, "number", "7.2"),
+    (True, "text", "yes"), (7.25, "number", "7.2"), (-0.004, "ratio", "0.00"), (-0.04, "number", "0.0"),
+    (-0.0004, "pct", "0.0%"),
 ])
 def test_formats(value, kind, text):
     assert fmt(value, kind) == text

@@ -85,10 +85,11 @@ def test_campaigns_by_spend_with_their_ratios(report_data):
 def test_cohorts_of_the_period_and_cac_against_ltv(report_data):
     section = _report().section("cohorts")
     (chart,) = section.charts
-    assert chart.trace_names == ["CAC", "LTV to date"]
-    assert chart.figure["data"][0]["x"] == ["paid_search", "paid_social"]  # email has no CAC: no spend
-    assert _trace(chart, "CAC") == pytest.approx([33.0, 45.0])
-    assert _trace(chart, "LTV to date") == pytest.approx([45.0, 30.0])
+    assert chart.trace_names == ["paid_search", "paid_social", "LTV = CAC"]  # email has no CAC: no spend
+    points = {t["name"]: (t["x"], t["y"]) for t in chart.figure["data"]}
+    assert points["paid_search"] == ([pytest.approx(33.0)], [pytest.approx(45.0)])
+    assert points["paid_social"] == ([pytest.approx(45.0)], [pytest.approx(30.0)])
+    assert points["LTV = CAC"] == ([20.0, 67.5], [20.0, 67.5])  # the diagonal spans every point
     (table,) = section.tables
     assert [(r[1], r[-1]) for r in table.rows] == [("email", None), ("paid_search", 20), ("paid_social", None)]
 
