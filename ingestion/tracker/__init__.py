@@ -14,6 +14,7 @@ is read again; its already-loaded events are not duplicated because `events` mer
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Iterator, List
@@ -26,6 +27,17 @@ from dlt.sources.filesystem import filesystem
 from ingestion.tracker.parse import TrackerParser
 
 EVENTS_KEY = "message_id"
+
+
+class _KnownArrowHintNotice(logging.Filter):
+    """dlt warns on every batch that its hints (e.g. the primary key's NOT NULL) differ from the Arrow schema's
+    nullability; the hints are ours and dlt keeps them, so the notice is noise in every run's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_KnownArrowHintNotice())
 
 
 @dlt.source(name="tracker", max_table_nesting=0)
