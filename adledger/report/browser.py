@@ -9,6 +9,8 @@ wall time an idle machine would show, at least.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,18 +48,25 @@ def open_report(page: Any, path: Path) -> PageOpen:
     return PageOpen(load / 1000, max(drawn, load) / 1000, charts, state, errors, metrics.get("ThreadTime"))
 
 
-def open_times(path: Path, executable: str, repeat: int = 3) -> list[PageOpen]:
-    """Open the report `repeat` times, each in a fresh browser context, and time each open."""
+@contextmanager
+def headless_chromium(executable: str) -> Iterator[Any]:
+    """A Playwright `Browser`: the Chromium at `executable`, headless, closed on exit."""
     from playwright.sync_api import sync_playwright
 
-    results = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            for _ in range(repeat):
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                results.append(open_report(context.new_page(), path))
-                context.close()
+            yield browser
         finally:
             browser.close()
+
+
+def open_times(path: Path, executable: str, repeat: int = 3) -> list[PageOpen]:
+    """Open the report `repeat` times, each in a fresh browser context, and time each open."""
+    results = []
+    with headless_chromium(executable) as browser:
+        for _ in range(repeat):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            results.append(open_report(context.new_page(), path))
+            context.close()
     return results

@@ -67,6 +67,17 @@ def _in_warehouse(src: ReportSource, table: str) -> Located | None:
     return found if found is not None and found.origin == WAREHOUSE else None
 
 
+def _listing(src: ReportSource, section: Section, table: str, select: str, tail: str, caption: str,
+             columns: tuple[Column, ...]) -> None:
+    """Add `select ... from table <tail>` (a warehouse table) to `section`, or a note that the table is not there."""
+    found = _in_warehouse(src, table)
+    if found is None:
+        section.notes.append(f"{caption}: none recorded ({table} does not exist yet)")
+        return
+    frame = src.frame(f"select {select} from {found.sql} {tail}")
+    section.tables.append(table_from(frame, columns, Provenance(table, found.origin, tail), caption))
+
+
 def checks(src: ReportSource) -> Section:
     """The latest Great Expectations run per suite, its failing rules, recent alerts and quarantined rows."""
     title = "Checks, alerts and quarantined rows"
@@ -99,26 +110,14 @@ def checks(src: ReportSource) -> Section:
                 Column("suite", "Suite"), Column("expectation", "Failed expectation"), Column("column", "Column"),
                 Column("unexpected_count", "Unexpected rows", "int"), Column("element_count", "Rows", "int")),
                 Provenance(VALIDATIONS, validations.origin, f"{prov.filter} and not success"), "Failed rules"))
-    alerts = _in_warehouse(src, ALERTS)
-    if alerts is None:
-        section.notes.append(f"no alerts recorded ({ALERTS} is empty)")
-    else:
-        recent = src.frame(f"select created_at, severity, kind, title, status from {alerts.sql} "
-                           f"order by created_at desc limit {LATEST_ALERTS}")
-        section.tables.append(table_from(recent, (
-            Column("created_at", "When", "time"), Column("severity", "Severity"), Column("kind", "Kind"),
-            Column("title", "Alert"), Column("status", "Delivery")),
-            Provenance(ALERTS, alerts.origin, f"order by created_at desc limit {LATEST_ALERTS}"), "Alerts"))
-    quarantine = _in_warehouse(src, QUARANTINE)
-    if quarantine is None:
-        section.notes.append(f"no quarantined rows ({QUARANTINE} is empty)")
-    else:
-        reasons = src.frame(f"select source, reason, count(*) as rows from {quarantine.sql} group by source, reason "
-                            f"order by rows desc, source, reason limit {TOP_QUARANTINE_REASONS}")
-        section.tables.append(table_from(reasons, (
-            Column("source", "Source"), Column("reason", "Reason"), Column("rows", "Rows", "int")),
-            Provenance(QUARANTINE, quarantine.origin, "group by source, reason"),
-            "Rows kept out of the warehouse, by reason"))
+    _listing(src, section, ALERTS, "created_at, severity, kind, title, status",
+             f"order by created_at desc limit {LATEST_ALERTS}", "Alerts", (
+                 Column("created_at", "When", "time"), Column("severity", "Severity"), Column("kind", "Kind"),
+                 Column("title", "Alert"), Column("status", "Delivery")))
+    _listing(src, section, QUARANTINE, "source, reason, count(*) as rows",
+             f"group by source, reason order by rows desc, source, reason limit {TOP_QUARANTINE_REASONS}",
+             "Rows kept out of the warehouse, by reason",
+             (Column("source", "Source"), Column("reason", "Reason"), Column("rows", "Rows", "int")))
     return section
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from adledger.config import settings
 from adledger.report import write_report
-from adledger.report.browser import CHROMIUM_ARGS, open_report
+from adledger.report.browser import headless_chromium, open_report
 from adledger.report.performance import MODEL_ORDER
 from tests.unit.report.bi_guide import run_guide
 from tests.unit.report.marts import write_published, write_warehouse
@@ -47,13 +47,8 @@ def _chromium() -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    executable = _chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+    with headless_chromium(_chromium()) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
