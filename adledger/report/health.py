@@ -136,7 +136,7 @@ def freshness(src: ReportSource, now: datetime | None = None) -> Section:
         section.tables.append(table_from(frame, (
             Column("dataset", "Source dataset"), Column("last_load", "Last load", "time"),
             Column("age_hours", "Age (hours)", "hours"), Column("loads", "Loads", "int")),
-            Provenance("raw_*._dlt_loads", WAREHOUSE, "status = 0 (loaded)"), "Loads per source (dlt)"))
+            Provenance("raw_*._dlt_loads", WAREHOUSE, "status = 0"), "Successful loads per source (dlt)"))
     elif WAREHOUSE not in src.attached:
         section.notes.append("load times need the warehouse: " + src.unavailable.get(WAREHOUSE, "no warehouse file"))
     else:
