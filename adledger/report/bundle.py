@@ -1,13 +1,13 @@
 """plotly.js for a page that must work offline, embedded once per page.
 
-The page embeds plotly.js's *basic* partial bundle (scatter, bar and pie traces: all the report draws), shipped
-beside this module as `static/plotly-basic.min.js` — the unmodified `plotly.js-basic-dist-min` npm package, MIT
-licensed (`static/plotly.js.LICENSE.txt`), of the plotly.js version the `plotly` Python package bundles. It is
-1.2 MB where the full bundle is 4.8 MB, and Chromium spends about a third of the main-thread time on it
-(docs/benchmarks.md), which is what keeps the report under 2 s to open. Update it with
-`npm pack plotly.js-basic-dist-min@<version>` when `plotly` is upgraded.
+The page embeds plotly.js's *basic* partial bundle (scatter, bar and pie traces: all the report draws): the
+unmodified `plotly.js-basic-dist-min` npm package (MIT) of the plotly.js version the `plotly` Python package
+bundles, which `make` installs into the virtualenv (`<venv>/share/adledger/plotly-basic.min.js`, by
+`scripts/fetch-plotly-basic.sh`; `ADLEDGER_PLOTLY_BASIC` names another copy). It is 1.2 MB where the full bundle is
+4.8 MB, and Chromium spends about a third of the main-thread time on it (docs/benchmarks.md), which is what keeps
+the report under 2 s to open.
 
-Without that file (an install without the package data) the page falls back to the full bundle of the installed
+Without that file (no npm at install time) the page falls back to the full bundle of the installed
 `plotly` package, gzip-compressed and base64-encoded (about 2 MB), unpacked in the browser with the standard
 `DecompressionStream('gzip')` (https://developer.mozilla.org/docs/Web/API/DecompressionStream).
 """
@@ -15,12 +15,14 @@ Without that file (an install without the package data) the page falls back to t
 from __future__ import annotations
 
 import base64
+import os
+import sys
 import gzip
 import re
 from functools import cache
 from pathlib import Path
 
-BASIC_BUNDLE = Path(__file__).parent / "static" / "plotly-basic.min.js"
+BASIC_BUNDLE = Path(os.environ.get("ADLEDGER_PLOTLY_BASIC") or Path(sys.prefix) / "share" / "adledger" / "plotly-basic.min.js")
 
 
 def _version(header: str) -> str:

@@ -86,11 +86,15 @@ def test_headline_tiles_hold_the_marts_numbers(page, report_data):
     assert "mart_channel_performance_daily where model = 'last_touch'" in tiles["spend"]["title"]
 
 
-def test_the_basic_plotly_bundle_is_embedded_once_as_shipped(page):
+def test_the_basic_plotly_bundle_is_embedded_once_as_installed(page):
+    from plotly.offline import get_plotlyjs_version
+
     from adledger.report.bundle import BASIC_BUNDLE
 
+    if not BASIC_BUNDLE.exists():
+        pytest.skip("plotly's basic bundle is not installed (make installs it from npm); the full one is embedded")
     (script,) = [(a, text) for a, text in _parse(page).scripts if "data-plotly" in a]
-    assert script[0]["data-plotly"] == "basic 4.1.1"
+    assert script[0]["data-plotly"] == f"basic {get_plotlyjs_version()}"
     assert script[1] == BASIC_BUNDLE.read_text(encoding="utf-8")
 
 
