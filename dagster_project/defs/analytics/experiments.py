@@ -45,13 +45,14 @@ def variant_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             group by experiment_id
         ),
         orders as (
-            select order_id, person_id, converted_at, cast(coalesce(revenue_reporting, 0) as double) as revenue
+            -- revenue stays decimal through the sums: exact, so a rerun gives the same numbers to the last bit
+            select order_id, person_id, converted_at, cast(coalesce(revenue_reporting, 0) as decimal(30, 12)) as revenue
             from {CONVERSIONS}
             where person_id is not null
         ),
         per_person as (
             select exposures.experiment_id, exposures.variation_id, exposures.person_id,
-                   count(orders.order_id) > 0 as converted, coalesce(sum(orders.revenue), 0.0) as revenue
+                   count(orders.order_id) > 0 as converted, coalesce(sum(orders.revenue), 0) as revenue
             from exposures
             inner join experiments on exposures.experiment_id = experiments.experiment_id
             left join orders
@@ -63,7 +64,8 @@ def variant_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         )
         select per_person.experiment_id, per_person.variation_id as variant, cast(count(*) as bigint) as users,
                cast(sum(case when per_person.converted then 1 else 0 end) as bigint) as conversions,
-               sum(per_person.revenue) as revenue_sum, sum(per_person.revenue * per_person.revenue) as revenue_sum_sq,
+               cast(sum(per_person.revenue) as double) as revenue_sum,
+               cast(sum(cast(per_person.revenue * per_person.revenue as decimal(38, 12))) as double) as revenue_sum_sq,
                cast(any_value(experiments.excluded_users) as bigint) as excluded_users,
                any_value(experiments.started_at) as started_at, any_value(experiments.ended_at) as ended_at
         from per_person
