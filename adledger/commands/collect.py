@@ -12,10 +12,6 @@ from adledger.commands._ui import err as console
 from adledger.commands._ui import fail
 
 
-def _fail(message: str, code: int = 1) -> None:
-    fail(message, code=code)
-
-
 def collect(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 to accept other machines)."),
     port: int = typer.Option(8088, min=0, max=65535, help="TCP port; 0 picks a free one (printed at start)."),
@@ -38,7 +34,7 @@ def collect(
     try:
         config = load_config(serve_demo=demo)
     except ConfigError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), code=2)
     if config.ip_hash_key is None:
         console.print(
             "[yellow]warning:[/] no collector.ip_hash_key secret set: IPs are kept only as /24 or /48 networks"
@@ -50,11 +46,11 @@ def collect(
     try:
         serve(config, out_dir, host=host, port=port, on_ready=ready)
     except LogLocked as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except RuntimeError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port or --host")
+        fail(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port or --host")
     print("adledger collector stopped: every acknowledged event is on disk", flush=True)
 
 
@@ -111,7 +107,7 @@ def bench_collect(
         met = result.events_per_s >= 5000 and p99 < 100
         out.print(f"goal (>= 5,000 events/s, p99 < 100 ms): {'met' if met else 'NOT met'}")
     if outcome.missing_acked:
-        _fail(f"{outcome.missing_acked} acknowledged events are missing from the files")
+        fail(f"{outcome.missing_acked} acknowledged events are missing from the files")
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:

@@ -14,16 +14,14 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
-LAYER_GROUPS = {"raw": "raw", "staging": "staging", "intermediate": "intermediate", "marts": "marts",
-                "quality": "quality", "analytics": "analytics"}
-
 
 def raw_key(source_name: str, table: str) -> dg.AssetKey:
     return dg.AssetKey([f"raw_{source_name}", table])
 
 
 def _group_for_schema(schema: str) -> str:
-    return "raw" if schema.startswith("raw_") else LAYER_GROUPS.get(schema, schema)
+    """Every `raw_<source>` schema is the `raw` group; dbt's schemas (staging, intermediate, marts, quality) name theirs."""
+    return "raw" if schema.startswith("raw_") else schema
 
 
 class DltTranslator(DagsterDltTranslator):
