@@ -1,6 +1,14 @@
+{#- Incremental: raw_tracker.events is insert-only (deduplicated on messageId at ingestion), so each run adds the
+    rows of the loads newer than the newest load already here; keyed on message_id so a rerun never duplicates. -#}
+{{ config(materialized='incremental', unique_key='message_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
 with source as (
 
     select * from {{ source('tracker', 'events') }}
+    {% if is_incremental() -%}
+    where _load_id > (select coalesce(max(load_id), '') from {{ this }})
+    {%- endif %}
 
 ),
 
