@@ -9,11 +9,11 @@ test and control group of the campaign's audience; control people are withheld f
 orders per person, treated minus held out. Ads change orders in two ways here:
 
 * orders the channel causes (`cause == HOLDOUT_CHANNEL`); they go only to people who saw its ads;
-* later orders that need the person to be a customer, of people whose first order the channel caused: repeat
-  orders (a customer's repeat hazard) and orders from the newsletter (sent to customers). Without the ads these
-  people would not have been customers, so these orders would not exist. (E-mail orders are a fixed total shared
-  by the newsletter's clickers, so the acquired customers' share is taken from treated and held-out people alike:
-  the treated-minus-held-out difference still counts them once.)
+* later orders that need the person to be a customer, of people the channel made customers (it caused their
+  orders of the day they became one): repeat orders (a customer's repeat hazard) and orders from the newsletter
+  (sent to customers). Without the ads these people would not have been customers, so these orders would not
+  exist. (E-mail orders are a fixed total shared by the newsletter's clickers, so the acquired customers' share
+  is taken from treated and held-out people alike: the treated-minus-held-out difference still counts it once.)
 
 Every other order is drawn regardless of the holdout. The truth counts the treated people's orders of both kinds;
 the true lift in orders per person is that count over the treated people. Not modelled: a person the ads
@@ -67,11 +67,14 @@ def write_holdout_assignments(out: Path, world: World) -> None:
 
 def incremental_orders(orders: pd.DataFrame, channel: str = spec.HOLDOUT_CHANNEL) -> np.ndarray:
     """Boolean per order: the order exists because of `channel` (caused by it, or a customer-only order of a person
-    whose first order it caused). `orders`: columns `user`, `cause`, `first_order`, `order_ms`."""
-    first = orders[orders["first_order"].to_numpy(bool)].sort_values(["order_ms"], kind="stable")
-    first = first.drop_duplicates("user")
-    acquired = set(first.loc[first["cause"] == channel, "user"].tolist())
+    the channel made a customer). `orders`: columns `user`, `cause`, `first_order`.
+
+    A person's `first_order` orders are their orders on the day they became a customer; the channel made them a
+    customer when it caused all of those (another cause that day would have made them one anyway)."""
     cause = orders["cause"].astype(str)
+    first = orders["first_order"].to_numpy(bool)
+    only_channel = (cause[first] == channel).groupby(orders.loc[first, "user"].to_numpy()).all()
+    acquired = only_channel.index[only_channel.to_numpy()]
     follow_on = cause.isin(CUSTOMER_ONLY_CAUSES) & orders["user"].isin(acquired)
     return ((cause == channel) | follow_on).to_numpy()
 
@@ -79,7 +82,7 @@ def incremental_orders(orders: pd.DataFrame, channel: str = spec.HOLDOUT_CHANNEL
 def holdout_truth(world: World, orders: pd.DataFrame) -> dict:
     """The study's truth for `truth/manifest.json` → `holdout` (definition in the module docstring).
 
-    `orders`: every order of the world with `user`, `cause`, `first_order`, `order_ms`. Keys: `treated_users`,
+    `orders`: every order of the world with `user`, `cause`, `first_order`. Keys: `treated_users`,
     `holdout_users`; treated people's orders `treated_orders_caused_by_channel`, `treated_orders_follow_on`,
     `treated_orders_incremental` (their sum: the true incremental orders), `treated_orders_other`;
     `true_lift_per_person` (incremental orders per treated person: the study's lift in orders per person) and
@@ -103,4 +106,4 @@ def holdout_truth(world: World, orders: pd.DataFrame) -> dict:
             "true_lift": total_incremental / other if other else None,
             "definition": "intent to treat among targeted people: orders per person, treated (not held out) minus "
                           "held out; incremental orders = orders the channel caused + repeat and newsletter orders "
-                          "of customers whose first order it caused"}
+                          "of the customers it made (it caused every order of the day they became customers)"}
