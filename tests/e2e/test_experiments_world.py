@@ -215,8 +215,8 @@ def test_the_holdout_study_is_measured_on_the_worlds_people(holdout):
 
 def test_the_holdout_interval_covers_the_true_lift(holdout):
     # the truth is the study's own estimand: orders per treated person that exist because of Meta (caused by it,
-    # or repeat and newsletter orders of the customers it acquired); over 100 seeds of this world size the 95 %
-    # interval covers it in 95 of them (docs/benchmarks.md)
+    # or repeat and newsletter orders of the customers it made); over 100 seeds of this world size the 95 %
+    # interval covers it in 96 of them (docs/benchmarks.md)
     row, truth = holdout
     assert row["lift_ci_low"] <= truth["true_lift_per_person"] <= row["lift_ci_high"]
     true_increment = truth["treated_orders_incremental"]
