@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from adledger.simulator import spec
 from adledger.simulator.credentials import write_secrets
+from adledger.simulator.holdout import write_holdout_assignments
 from adledger.simulator.plan import DAY_MS, PAD
 from adledger.simulator.rng import stream
 from adledger.simulator.tracker import TrackerLog
@@ -63,6 +64,7 @@ def write_outputs(out: Path, world: World, log: TrackerLog, got) -> dict:
     _platforms(out, world, delivery, got, dates)
     spend = _spend_truth(world, delivery, got, dates)
     _first_party(out, world, orders, got, dates)
+    write_holdout_assignments(out, world)
     counts = _truth(out, world, log, got, orders, delivery, spend, dates)
     write_secrets(out, world.seed, world.cat)
     return counts

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from adledger.simulator import spec
+from adledger.simulator.holdout import holdout_truth
 from adledger.simulator.outputs import _iso_ms, _parquet, _round_cents
 from adledger.simulator.plan import DAY_MS, HOUR_MS
 from adledger.simulator.response import hill
@@ -44,27 +45,6 @@ def _spend_tables(root: Path, spend: pd.DataFrame) -> None:
     plat["restated_spend_usd"] = [_round_cents(x) for x in plat["restated_usd_exact"]]
     pq.write_table(_decimal_table(plat[["platform", "date", "spend_usd", "restated_spend_usd"]],
                                   ["spend_usd", "restated_spend_usd"]), root / "spend_platform_daily.parquet")
-
-
-def _holdout_truth(world: World, orders: pd.DataFrame) -> dict:
-    """True lift of the Meta user holdout among the users its accounts target (intent to treat).
-
-    Counterfactual from the cause labels: treated users' orders not caused by Meta are what they would have
-    ordered without Meta, so lift = Meta-caused orders / other orders among treated targeted users.
-    """
-    ch = spec.CHANNELS[spec.CHANNEL_INDEX[spec.HOLDOUT_CHANNEL]]
-    countries = sorted({c for a in ch.accounts for c in a.countries})
-    codes = [spec.COUNTRY_INDEX[c] for c in countries]
-    targeted = np.isin(world.pop.country, codes)
-    treated_users = targeted & ~world.pop.holdout
-    o = orders[treated_users[orders["user"].to_numpy()]]
-    caused = int((o["cause"] == ch.key).sum())
-    other = int(len(o) - caused)
-    return {"channel": ch.key, "share": spec.HOLDOUT_SHARE, "countries": countries,
-            "treated_users": int(treated_users.sum()), "holdout_users": int((targeted & world.pop.holdout).sum()),
-            "treated_orders_caused_by_channel": caused, "treated_orders_other": other,
-            "true_lift": caused / other if other else None,
-            "definition": "orders per user, treated (targeted, not held out) vs holdout (targeted, held out)"}
 
 
 def write_truth(out: Path, world: World, log: TrackerLog, got, orders: pd.DataFrame, delivery: pd.DataFrame,
@@ -183,7 +163,7 @@ def write_truth(out: Path, world: World, log: TrackerLog, got, orders: pd.DataFr
                       "accounts": [asdict(a) for a in c.accounts]} for c in spec.CHANNELS],
         "baseline": asdict(spec.BASELINE) | {"new_orders": spec.BASELINE.new_orders * world.scale},
         "experiments": [asdict(e) for e in spec.EXPERIMENTS],
-        "holdout": _holdout_truth(world, orders),
+        "holdout": holdout_truth(world, orders),
         "creative_test": {"platform": "meta_ads", "ctr_uplift": spec.CREATIVE_TEST_CTR_UPLIFT,
                           "rule": "in the first ad set of each Meta campaign, the second ad's CTR is multiplied by 1 + uplift"},
         "fatigue": {"rate": spec.FATIGUE_RATE,

@@ -10,7 +10,8 @@ Causal story of a day (docs/world.md, "Causal model"):
    (the Meta holdout never sees Meta ads);
 3. each channel's expected incremental orders are the Hill curve of its adstocked spend; the realized count is
    Poisson. An incremental order converts in one of that day's visits from the channel (`same_session` share)
-   or in a later direct/organic visit of a recent clicker; CTV and voice orders arrive as direct/organic visits;
+   or in a later direct/organic visit of a recent clicker; CTV and voice orders (view-only channels) arrive as
+   direct/organic visits of people in the audience they reach, not of their few clickers;
 4. baseline first orders (a share via brand-search clicks: paid, not incremental) and repeat orders of
    customers come on top. Site experiments multiply the chance that a user is the one who orders.
 """
@@ -427,12 +428,13 @@ class World:
             rest = n - done
             if rest <= 0:
                 continue
-            hist_users = np.concatenate([x[0] for x in self.recent[c]]) if self.recent[c] else np.empty(0, np.int64)
-            hist_units = np.concatenate([x[1] for x in self.recent[c]]) if self.recent[c] else np.empty(0, np.int64)
+            recent = self.recent[c] if not ch.view_only else ()
+            hist_users = np.concatenate([x[0] for x in recent]) if recent else np.empty(0, np.int64)
+            hist_units = np.concatenate([x[1] for x in recent]) if recent else np.empty(0, np.int64)
             if len(hist_users):
                 idx = weighted_draw(rng, np.cumsum(mult[hist_users]), rest)
                 new_visits(hist_users[idx], ch.key, True, hist_units[idx])
-            else:  # view-only channels (CTV, voice) and channels without clicks yet: direct/organic visits
+            else:  # view-only channels (CTV, voice) and channels without clicks yet: the audience reached
                 pool, cum = self._pool(ch.accounts[0].countries if ch.accounts else tuple(spec.COUNTRY_INDEX), False)
                 users = pool[weighted_draw(rng, np.cumsum(self.pop.activity[pool] * mult[pool]), rest)]
                 new_visits(users, ch.key, True, np.full(rest, -1))

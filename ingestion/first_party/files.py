@@ -54,4 +54,8 @@ EXPORTS: tuple[ExportFile, ...] = (
     ExportFile("vendor_spend", {"date": "DATE", "vendor_id": "VARCHAR", "campaign_id": "VARCHAR",
                                 "campaign_name": "VARCHAR", "impressions": "BIGINT", "clicks": "BIGINT",
                                 "spend": "DECIMAL(18,2)", "currency": "VARCHAR"}, ("date", "vendor_id", "campaign_id")),
+    ExportFile("holdout_assignments", {"customer_id": "VARCHAR", "platform": "VARCHAR", "is_holdout": "BOOLEAN",
+                                       "assigned_at": "TIMESTAMPTZ"}, ("customer_id", "platform"),
+               description="Who a platform's conversion-lift study held out of its ads: one row per person of the "
+                           "study audience and platform (analytics/incrementality)."),
 )

@@ -130,10 +130,12 @@ class IncrementalityConfig(dg.Config):
 
 @_result_asset(
     tables.INCREMENTALITY,
-    ["staging/stg_first_party__orders", "staging/stg_first_party__fx_rates", "marts/fct_ad_spend"],
+    ["raw_first_party/holdout_assignments", "staging/stg_first_party__orders", "staging/stg_first_party__fx_rates",
+     "marts/fct_ad_spend"],
     "Holdout lift per platform: orders per person of the treated audience minus the held-out one, with "
-    "CI, incremental orders, incremental CPA and iROAS (spend from fct_ad_spend). Needs a holdout "
-    "assignment table (customer_id, platform, is_holdout); empty without one.",
+    "CI, incremental orders, incremental CPA and iROAS (spend from fct_ad_spend). Reads the lift studies' "
+    "assignment lists (first-party export holdout_assignments: customer_id, platform, is_holdout); empty "
+    "without one.",
 )
 def incrementality_asset(context: dg.AssetExecutionContext, config: IncrementalityConfig) -> dg.MaterializeResult:
     with warehouse() as con:

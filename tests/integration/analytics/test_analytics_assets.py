@@ -154,21 +154,18 @@ def test_creative_fatigue_covers_every_ad_of_the_spend_mart(world_pipeline):
     assert fatigue["clicks"].sum() == ads["clicks"].sum()
 
 
-def test_incrementality_of_a_loaded_holdout_list(world_pipeline):
-    # without an assignment list nothing is measured
-    assert _frame("select count(*) as n from analytics.incrementality")["n"].iloc[0] == 0
-    # the advertiser's lift-study list: every targeted person of the Meta holdout study, held out or not
+def test_incrementality_of_the_ingested_holdout_list(world_pipeline):
+    # the world's first-party export lists the Meta lift study's audience, held out or not; ingestion loads it into
+    # raw_first_party.holdout_assignments and the asset measures the study from there
     world = world_pipeline.world
-    holdout = json.loads((world / "truth" / "manifest.json").read_text())["holdout"]
-    users = pd.read_parquet(world / "truth" / "users.parquet", columns=["customer_id", "country", "holdout"])
-    targeted = users[users["country"].isin(holdout["countries"])]
-    assignments = pd.DataFrame({"customer_id": targeted["customer_id"].astype(str), "platform": "meta_ads",
-                                "is_holdout": targeted["holdout"].astype(bool)})
-    with duckdb.connect(str(settings().warehouse)) as con:
-        con.register("assignments", assignments)
-        con.execute("create schema if not exists raw_first_party")
-        con.execute("create or replace table raw_first_party.holdout_assignments as select * from assignments")
-    assert world_pipeline.materialize('key:"analytics/incrementality"').success
+    assignments = pd.read_csv(world / "first_party" / "holdout_assignments.csv", dtype={"customer_id": str})
+    loaded = _frame("select customer_id, platform, is_holdout from raw_first_party.holdout_assignments")
+    assert len(loaded) == len(assignments) and set(loaded["platform"]) == {"meta_ads"}
+    assert loaded.set_index("customer_id")["is_holdout"].sort_index().equals(
+        assignments.set_index("customer_id")["is_holdout"].sort_index())
+    truth = json.loads((world / "truth" / "manifest.json").read_text())["holdout"]
+    assert (int((~assignments["is_holdout"]).sum()), int(assignments["is_holdout"].sum())) == \
+        (truth["treated_users"], truth["holdout_users"])
     row = _frame("select * from analytics.incrementality").iloc[0]
     orders = pd.read_csv(world / "first_party" / "orders.csv", usecols=["customer_id"])
     counts = orders["customer_id"].value_counts()

@@ -233,6 +233,33 @@ def test_holdout_users_never_see_meta_and_the_lift_is_within_ci(world, events):
     assert ratio * math.exp(-Z999 * se) <= 1 + m["true_lift"] <= ratio * math.exp(Z999 * se)
 
 
+def test_the_holdout_study_list_and_its_true_increment(world):
+    manifest = _manifest(world)
+    m = manifest["holdout"]
+    users = _truth(world, "users")
+    targeted = users[users["country"].isin(m["countries"])]
+    listed = pd.read_csv(world / m["assignments"], dtype={"customer_id": str})
+    assert listed.columns.tolist() == ["customer_id", "platform", "is_holdout", "assigned_at"]
+    assert listed["customer_id"].tolist() == targeted["customer_id"].tolist()
+    assert listed["is_holdout"].tolist() == targeted["holdout"].tolist()
+    assert set(listed["platform"]) == {"meta_ads"}
+    assert set(listed["assigned_at"]) == {f"{manifest['start']}T00:00:00.000Z"}
+    held = int(listed["is_holdout"].sum())
+    assert (m["treated_users"], m["holdout_users"]) == (len(listed) - held, held)
+    # the increment: orders Meta caused, plus repeat and newsletter orders of the customers Meta made (every order of
+    # the day they became a customer was caused by Meta)
+    orders = _truth(world, "orders")
+    first = orders[orders["first_order"]]
+    acquired = set(first["user_key"]) - set(first.loc[first["cause"] != spec.HOLDOUT_CHANNEL, "user_key"])
+    follow_on = orders["cause"].isin(["repeat", "email"]) & orders["user_key"].isin(acquired)
+    treated = orders["user_key"].isin(targeted.loc[~targeted["holdout"], "user_key"])
+    caused = treated & (orders["cause"] == spec.HOLDOUT_CHANNEL)
+    assert m["treated_orders_caused_by_channel"] == caused.sum() > 0
+    assert m["treated_orders_follow_on"] == (treated & follow_on).sum() > 0
+    assert m["treated_orders_incremental"] + m["treated_orders_other"] == treated.sum()
+    assert m["true_lift_per_person"] == m["treated_orders_incremental"] / m["treated_users"]
+
+
 # --------------------------------------------------------------------------------------------- trouble
 def test_click_fraud_bursts_are_bots_from_datacenters_and_labelled(world, events):
     labels = _truth(world, "event_labels")
