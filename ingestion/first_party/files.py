@@ -54,4 +54,8 @@ EXPORTS: tuple[ExportFile, ...] = (
     ExportFile("vendor_spend", {"date": "DATE", "vendor_id": "VARCHAR", "campaign_id": "VARCHAR",
                                 "campaign_name": "VARCHAR", "impressions": "BIGINT", "clicks": "BIGINT",
                                 "spend": "DECIMAL(18,2)", "currency": "VARCHAR"}, ("date", "vendor_id", "campaign_id")),
+    ExportFile("invoices", {"invoice_id": "VARCHAR", "account_id": "VARCHAR", "platform": "VARCHAR", "month": "DATE",
+                            "amount": "DECIMAL(18,2)", "currency": "VARCHAR", "issued_at": "TIMESTAMPTZ"},
+               ("invoice_id",), description="Monthly invoices of the ad platforms, vendors, the affiliate network, "
+               "the ESP and influencers, in the account currency."),
 )
