@@ -3,7 +3,8 @@
     utm_campaign is one of the account's campaign ids and the session's channel is the account's spend channel;
     its day is the session start in the account's time zone (UTC when the account has none). Tracker conversions
     are last-non-direct conversions whose credited session (or, without a user-level path, the converting session)
-    belongs to the account, on the conversion's account-local day. -#}
+    belongs to the account, on the conversion's account-local day (the rule-based credits, so this model runs
+    before the Python analytics and needs none of them). -#}
 with spend as (
 
     select * from {{ ref('fct_ad_spend') }}
@@ -91,7 +92,7 @@ credited as (
         credits.order_id,
         credits.converted_at,
         coalesce(credits.touchpoint_id, conversions.session_id) as session_id
-    from {{ ref('fct_attributed_conversions') }} as credits
+    from {{ ref('int_attributed_conversions_rules') }} as credits
     inner join {{ ref('fct_conversions') }} as conversions on credits.order_id = conversions.order_id
     where credits.model = 'last_non_direct'
 
