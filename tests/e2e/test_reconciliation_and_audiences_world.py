@@ -55,8 +55,9 @@ def test_reported_spend_clicks_and_conversions_equal_the_platforms_truth(world_p
 
 
 def test_the_daily_mart_adds_up_to_the_monthly_one(world_pipeline):
-    daily = _frame("select platform, account_id, cast(date_trunc('month', report_date) as date) as month, sum(platform_spend) as s, "
-                   "sum(tracker_sessions) as t, sum(tracker_conversions) as c "
+    daily = _frame("select platform, account_id, cast(date_trunc('month', report_date) as date) as month, "
+                   "sum(platform_spend) as s, cast(sum(tracker_sessions) as bigint) as t, "
+                   "cast(sum(tracker_conversions) as bigint) as c "
                    "from marts.mart_spend_reconciliation_daily group by all order by all")
     monthly = _frame("select platform, account_id, month, platform_spend as s, tracker_sessions as t, "
                      "tracker_conversions as c from marts.mart_spend_reconciliation order by all")
