@@ -41,18 +41,17 @@ def _next_month(d: date) -> date:
 
 
 def _billing_accounts(out: Path, world: World, spend: pd.DataFrame) -> pd.Series:
-    """The id each spend account is billed under, as the pipeline sees it: the affiliate network bills its
-    program, an influencer bills its contract (read back from `first_party/influencer_contracts.csv`)."""
+    """The id each spend row's account is billed under, as the pipeline sees it: the affiliate network bills its
+    (single) program, an influencer bills its contract (read back from `first_party/influencer_contracts.csv`)."""
     units = world.cat.units
-    program = units.loc[units["channel"] == "affiliate", "campaign_id"]
+    programs = units.loc[units["channel"] == "affiliate", "campaign_id"].unique()
     contracts = pd.read_csv(out / "first_party" / "influencer_contracts.csv", dtype=str)
-    billed = {
-        "affiliate": dict.fromkeys(spend.loc[spend["platform"] == "affiliate", "account_id"], program.iat[0])
-        if len(program) else {},
-        "influencer": dict(zip(contracts["link_code"], contracts["contract_id"])),
-    }
-    return pd.Series([billed.get(p, {}).get(a, a) for p, a in zip(spend["platform"], spend["account_id"])],
-                     index=spend.index)
+    account = spend["account_id"].copy()
+    affiliate, influencer = spend["platform"] == "affiliate", spend["platform"] == "influencer"
+    if affiliate.any():
+        account[affiliate] = programs[0]
+    account[influencer] = account[influencer].map(dict(zip(contracts["link_code"], contracts["contract_id"])))
+    return account
 
 
 def write_invoices(out: Path, world: World, spend: pd.DataFrame) -> None:
