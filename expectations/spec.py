@@ -26,3 +26,5 @@ class SuiteSpec:
     batch_rows: int = 250_000
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: a blocking suite stops downstream assets when it fails (bad data); a non-blocking one warns (a finding)
+    blocking: bool = True

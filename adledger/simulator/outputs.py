@@ -65,6 +65,8 @@ def write_outputs(out: Path, world: World, log: TrackerLog, got) -> dict:
     spend = _spend_truth(world, delivery, got, dates)
     _first_party(out, world, orders, got, dates)
     write_holdout_assignments(out, world)
+    from adledger.simulator.invoices import write_invoices  # imports this module's helpers
+    write_invoices(out, world, spend)
     counts = _truth(out, world, log, got, orders, delivery, spend, dates)
     write_secrets(out, world.seed, world.cat)
     return counts

@@ -1,4 +1,4 @@
-"""Great Expectations suites as blocking Dagster asset checks (one check per suite)."""
+"""Great Expectations suites as Dagster asset checks (one check per suite; blocking unless the suite says not)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _run_suite(spec: SuiteSpec) -> dg.AssetCheckResult:
     ]
     return dg.AssetCheckResult(
         passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
         description=spec.description or None,
         metadata={
             "suite": spec.name,
@@ -40,7 +40,7 @@ def gx_asset_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey(list(spec.asset)),
         name=f"gx_{spec.name}",
         description=f"Great Expectations suite `{spec.name}`: {spec.description}",
-        blocking=True,
+        blocking=spec.blocking,
         pool=WAREHOUSE_WRITER_POOL,
     )
     def _check() -> dg.AssetCheckResult:

@@ -63,3 +63,8 @@
         cast(null as {{ dbt.type_string() }}) as {{ name }},
     {%- endfor %}
 {%- endmacro %}
+
+{#- The calendar day of a timestamp with time zone in the IANA time zone held by `tz` (a column or a literal). -#}
+{% macro local_date(ts, tz) -%}
+    cast(({{ ts }} at time zone {{ tz }}) as date)
+{%- endmacro %}

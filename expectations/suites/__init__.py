@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from expectations.spec import SuiteSpec
-from expectations.suites import tracker
+from expectations.suites import reconciliation, tracker
 
-SUITES: dict[str, SuiteSpec] = {spec.name: spec for spec in (*tracker.SUITES,)}
+SUITES: dict[str, SuiteSpec] = {spec.name: spec for spec in (*tracker.SUITES, *reconciliation.SUITES)}

@@ -1,5 +1,6 @@
 """First-party exports (CSV files in a folder or bucket prefix): orders, customers, consent changes, deletion
-requests, influencer contracts, affiliate terms, FX rates, vendors, vendor spend and lift-study holdout assignments.
+requests, influencer contracts, affiliate terms, FX rates, vendors, vendor spend, lift-study holdout assignments and
+invoices.
 
 Every file is a full export, so every table merges on its natural key: a re-export replaces rows, never duplicates
 them. E-mail addresses are stored only as salted SHA-256 (`email_hash`), computed in DuckDB before the rows leave

@@ -58,4 +58,8 @@ EXPORTS: tuple[ExportFile, ...] = (
                                        "assigned_at": "TIMESTAMPTZ"}, ("customer_id", "platform"),
                description="Who a platform's conversion-lift study held out of its ads: one row per person of the "
                            "study audience and platform (analytics/incrementality)."),
+    ExportFile("invoices", {"invoice_id": "VARCHAR", "account_id": "VARCHAR", "platform": "VARCHAR", "month": "DATE",
+                            "amount": "DECIMAL(18,2)", "currency": "VARCHAR", "issued_at": "TIMESTAMPTZ"},
+               ("invoice_id",), description="Monthly invoices of the ad platforms, vendors, the affiliate network, "
+               "the ESP and influencers, in the account currency."),
 )

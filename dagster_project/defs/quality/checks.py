@@ -1,4 +1,4 @@
-"""One blocking asset check per Great Expectations suite in `expectations/suites/`."""
+"""One asset check per Great Expectations suite in `expectations/suites/` (blocking unless the suite says not)."""
 
 from dagster_project.lib.quality import gx_asset_check
 from expectations.suites import SUITES

@@ -30,6 +30,14 @@ MART_QUERIES = {
     "mart_channel_performance_daily": "select day, channel, model, spend, conversions, revenue, cpa, roas "
     "from marts.mart_channel_performance_daily",
     "mart_cac_ltv": "select cohort_month, channel, customers, cac, ltv, payback_days from marts.mart_cac_ltv",
+    "mart_spend_reconciliation": "select platform, account_id, month, platform_spend, invoice_amount, "
+    "spend_relative_difference, tracker_sessions, tracker_conversions, platform_conversions, status "
+    "from marts.mart_spend_reconciliation",
+    "mart_spend_reconciliation_daily": "select platform, account_id, report_date, platform_spend, tracker_sessions, "
+    "tracker_conversions from marts.mart_spend_reconciliation_daily",
+    "mart_audience_segments": "select customer_id, segment, email_hash, recency_days, frequency, monetary, "
+    "recency_score, frequency_score, monetary_score, consent_source from marts.mart_audience_segments",
+    "mart_audience_exports": "select segment, email_hash, customers from marts.mart_audience_exports",
 }
 
 
