@@ -28,7 +28,8 @@ def _snapshot() -> dict[str, list]:
     for table in STABLE_TABLES:
         schema, name = table.split(".")
         columns = [c for (c,) in _query(f"select column_name from information_schema.columns where table_schema = "
-                                        f"'{schema}' and table_name = '{name}' and column_name <> 'computed_at'")]
+                                        f"'{schema}' and table_name = '{name}' "
+                                        "and column_name not in ('computed_at', 'load_id')")]
         tables[table] = _query(f"select {', '.join(chr(34) + c + chr(34) for c in columns)} from {table} order by all")
     return tables
 
