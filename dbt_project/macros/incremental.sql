@@ -15,14 +15,19 @@
     upstream and in this model. -#}
 {% macro incremental_keys(relation, key, row_key, time_column='event_at', this_time_column=none,
                           load_column='load_id') -%}
+    {%- set lookback_start -%}
+        select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours') | int,
+                              'max(' ~ (this_time_column or time_column) ~ ')') }}
+        from {{ this }}
+    {%- endset %}
     select {{ key }} from {{ relation }}
     where {{ load_column }} > (select coalesce(max({{ load_column }}), '') from {{ this }})
     union
     select {{ key }} from {{ relation }} as upstream
-    where upstream.{{ time_column }} >= (
-            select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours') | int,
-                                  'max(' ~ (this_time_column or time_column) ~ ')') }}
-            from {{ this }}
+    where upstream.{{ time_column }} >= ({{ lookback_start }})
+        and not exists (
+            select 1 from {{ this }} as existing
+            where existing.{{ row_key }} = upstream.{{ row_key }}
+                and existing.{{ this_time_column or time_column }} >= ({{ lookback_start }})
         )
-        and not exists (select 1 from {{ this }} as existing where existing.{{ row_key }} = upstream.{{ row_key }})
 {%- endmacro %}
