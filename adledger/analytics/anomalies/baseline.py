@@ -11,6 +11,7 @@ outliers: do not use standard deviation around the mean, use absolute deviation 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,8 +45,10 @@ def without_partial_edges(wide: pd.DataFrame) -> pd.DataFrame:
 
 def mad_sigma(values: np.ndarray, axis: int = 0) -> np.ndarray:
     """1.4826 x median(|x - median(x)|) along `axis`, ignoring NaN."""
-    center = np.nanmedian(values, axis=axis, keepdims=True)
-    return MAD_TO_SIGMA * np.nanmedian(np.abs(values - center), axis=axis)
+    with warnings.catch_warnings():  # a series without data has no scale (NaN), not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        center = np.nanmedian(values, axis=axis, keepdims=True)
+        return MAD_TO_SIGMA * np.nanmedian(np.abs(values - center), axis=axis)
 
 
 def weekday_factors(logs: pd.DataFrame) -> pd.DataFrame:

@@ -132,9 +132,9 @@ def click_injection_incidents(clicks: pd.DataFrame, injection_gap: str = "7D", m
 
 
 def abnormal_ctr_anomalies(campaign_daily: pd.DataFrame, z_threshold: float = 5.0, min_ratio: float = 2.0,
-                           min_impressions: float = 200.0) -> pd.DataFrame:
+                           min_impressions: float = 200.0, min_clicks: float = 20.0) -> pd.DataFrame:
     """Campaign-days whose CTR is at least `min_ratio` times its seasonal baseline (robust z of clicks minus
-    robust z of impressions, both on the log scale)."""
+    robust z of impressions, both on the log scale), with at least `min_clicks` clicks that day."""
     if campaign_daily.empty:
         return finish([])
     frame = campaign_daily.assign(day=pd.to_datetime(campaign_daily["day"]))
@@ -147,6 +147,7 @@ def abnormal_ctr_anomalies(campaign_daily: pd.DataFrame, z_threshold: float = 5.
     log_ratio = clicks.log_ratio - imps.log_ratio
     z = clicks.z - imps.z
     hit = (z >= z_threshold) & (log_ratio >= np.log(min_ratio)) & (imps.baseline >= min_impressions) & \
+        (wide["clicks"] >= min_clicks) & \
         ~clicks.one_sided  # the newest days are judged once the days after them are known
     names = frame.groupby(["platform", "campaign_id"], dropna=False)["campaign"].max()
     rows = []
