@@ -85,8 +85,9 @@ def _row(kind: str, days: list, part: pd.DataFrame, daily_psi: pd.Series, platfo
         cd = conversion_drift.assign(day=pd.to_datetime(conversion_drift["day"]))
         cd = cd[(cd["channel"] == home) & cd["day"].between(days[0], days[-1] + 6 * DAY)]
         if not cd.empty:
-            facts["attributed_share"] = {m: {"baseline": float(g["baseline_share"].mean()), "now": float(g["share"].mean())}
-                                         for m, g in cd.groupby("model")}
+            facts["attributed_share"] = {
+                m: {"baseline": float(g["baseline_share"].mean()), "now": float(g["share"].mean())}
+                for m, g in cd.groupby("model")}
     return {"anomaly_type": "attribution_drift", "scope": scope_of(platform, None, home), "platform": platform,
             "channel": home, "campaign": None, "start_at": days[0], "end_at": days[-1] + DAY,
             "severity": severity(peak, money, (1.0, 1000.0), (0.5, 100.0)), "score": peak,

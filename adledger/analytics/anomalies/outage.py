@@ -3,9 +3,10 @@
 Expected events of an hour = median of the same hour of day over the `window` days before and after it (robust to
 a single bad day, and to the weekly cycle within a few percent). An hour is dark when it received less than
 `max_share` of its expectation and the expectation is at least `min_expected` events (a Poisson count of that
-mean falls below `max_share` of it with negligible probability). Consecutive dark hours form one outage; an outage
-counts only when the day's ad spend was at least `min_spend_share` of its median day (spend continued: the site
-ran, the measurement did not). Money at stake: the day's spend times the share of the day's expected events that
+mean falls below `max_share` of it with negligible probability). Consecutive dark hours form one outage; events come
+in visits, so counts are burstier than Poisson and a single dark hour needs `min_expected_single` expected events;
+an outage counts only when the day's ad spend was at least `min_spend_share` of its median day (spend continued:
+the site ran, the measurement did not). Money at stake: the day's spend times the share of the day's expected events that
 fell in the outage, i.e. spend whose results went unmeasured (USD).
 """
 
@@ -21,7 +22,8 @@ HOUR = pd.Timedelta(hours=1)
 
 
 def tracking_outages(hourly: pd.DataFrame, daily_spend: pd.Series, window: int = 7, max_share: float = 0.2,
-                     min_expected: float = 10.0, min_spend_share: float = 0.5) -> pd.DataFrame:
+                     min_expected: float = 10.0, min_spend_share: float = 0.5, min_expected_single: float = 200.0
+                     ) -> pd.DataFrame:
     """Outages in `hourly` (`HOURLY_COLUMNS`: UTC hour, events received, conversions received in it).
 
     `daily_spend`: USD per UTC date (index: dates), all channels.
@@ -42,6 +44,8 @@ def tracking_outages(hourly: pd.DataFrame, daily_spend: pd.Series, window: int =
     typical = float(spend[spend > 0].median()) if (spend > 0).any() else 0.0
     rows = []
     for start, stop in _runs(dark):
+        if stop - start == 1 and expected.ravel()[start] < min_expected_single:
+            continue
         first = full[start]
         day = first.date()
         day_spend = float(spend.get(day, 0.0))

@@ -47,7 +47,8 @@ def matches(anomaly, incident) -> bool:
                 return False
         elif anomaly.channel != CHANNEL_OF_PLATFORM.get(incident.platform):
             return False
-    if isinstance(incident.campaign, str) and isinstance(anomaly.campaign, str) and anomaly.campaign != incident.campaign:
+    both_named = isinstance(incident.campaign, str) and isinstance(anomaly.campaign, str)
+    if both_named and anomaly.campaign != incident.campaign:
         return False
     tolerance = pd.Timedelta(hours=1) if family in HOURLY_FAMILIES else pd.Timedelta(days=1)
     return anomaly.start_at < incident.end + tolerance and anomaly.end_at > incident.start - tolerance

@@ -92,7 +92,7 @@ def _clicks(con: duckdb.DuckDBPyConnection, seeds: Path) -> pd.DataFrame:
         from events
         where type = 'page' and regexp_matches(url, '[?&](utm_[a-z]+|{"|".join(CLICK_IDS)})=')
     """)
-    orders = con.execute(f"""
+    orders = con.execute("""
         with orders as (
             select e.anonymous_id, e.event_at, e.order_id,
                    e.revenue * coalesce(fx.usd_per_unit, 1.0) as revenue_usd
@@ -123,8 +123,9 @@ def _clicks(con: duckdb.DuckDBPyConnection, seeds: Path) -> pd.DataFrame:
 
 
 def _campaign_daily(con: duckdb.DuckDBPyConnection, world: Path, clicks: pd.DataFrame) -> pd.DataFrame:
-    con.execute(f"create temp table delivery as select * from read_parquet('{world / 'platforms' / 'delivery.parquet'}')")
-    con.execute(f"create temp table units as select * from read_parquet('{world / 'platforms' / 'units.parquet'}')")
+    for name in ("delivery", "units"):
+        con.execute(f"create temp table {name} as select * from read_parquet(?)",
+                    [str(world / "platforms" / f"{name}.parquet")])
     daily = con.execute("""
         select cast(d.date as date) as day, d.platform, u.channel as unit_channel, d.campaign_id,
                max(u.campaign_name) as campaign,
