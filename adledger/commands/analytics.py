@@ -230,7 +230,7 @@ def bench_anomalies(
     table = result.table()
     out_table = Table(title=f"bench anomalies: seeds {seeds}, {days} days, scale {scale}")
     for name in ("type", "incidents", "found", "recall", "anomalies", "matching", "precision"):
-        out_table.add_column(name, justify="left" if name == "type" else "right")
+        out_table.add_column(name, justify="left" if name == "type" else "right", no_wrap=True)
     for family, row in table.iterrows():
         out_table.add_row(str(family), f"{row['incidents']:.0f}", f"{row['found']:.0f}", _pct(row["recall"]),
                           f"{row['anomalies']:.0f}", f"{row['matching']:.0f}", _pct(row["precision"]))
