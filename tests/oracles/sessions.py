@@ -109,7 +109,7 @@ def channel_daily(root: Path, seed: Path, timeout_minutes: int = 30) -> dict[tup
             if last is None or t - last > timedelta(minutes=timeout_minutes) or (click and click != last_click):
                 sessions.append([])
             sessions[-1].append(e)
-            last, last_click = t, click
+            last, last_click = t, click or last_click
         for s in sessions:
             landing = s[0]
             day = datetime.fromisoformat(landing["timestamp"].replace("Z", "+00:00")).date().isoformat()

@@ -1,6 +1,6 @@
 {#- Assigns every page and track event to a session: a visitor's events with no gap longer than
     `session_timeout_minutes` (default 30, the common web-analytics definition); an event carrying a new ad click id
-    (another click than the previous event's) also starts a session, as a new campaign does in web analytics, so
+    (another click than the visitor's previous click) also starts a session, as a new campaign does in web analytics, so
     every ad click is a touchpoint of its own. -#}
 with events as (
 
@@ -14,7 +14,10 @@ gaps as (
     select
         *,
         lag(event_at) over (partition by anonymous_id order by event_at, message_id) as previous_event_at,
-        lag(click_id) over (partition by anonymous_id order by event_at, message_id) as previous_click_id
+        {#- the click id of the visitor's previous event that carried one (a return to the landing URL is no new click) -#}
+        lag(click_id) over (
+            partition by anonymous_id, case when click_id is null then 0 else 1 end order by event_at, message_id
+        ) as previous_click_id
     from events
 
 ),
