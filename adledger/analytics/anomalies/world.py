@@ -71,8 +71,8 @@ def load_world(world: Path, seeds: Path) -> DetectorInputs:
         select date_trunc('hour', received_at) as hour, count(*) as events,
                count(*) filter (where event = 'Order Completed') as conversions
         from events group by 1 order by 1""").df()
-    clicks = _clicks(con, seeds)
-    daily = _campaign_daily(con, world, clicks)
+    clicks, orders = _clicks(con, seeds)
+    daily = _campaign_daily(con, world, clicks, orders)
     sessions = (clicks.assign(day=clicks["started_at"].dt.tz_convert("UTC").dt.date)
                 .groupby(["day", "click_id_type", "channel", "utm_source", "utm_medium"], dropna=False)
                 .size().rename("sessions").reset_index())
@@ -80,7 +80,8 @@ def load_world(world: Path, seeds: Path) -> DetectorInputs:
     return DetectorInputs(campaign_daily=daily, hourly=hourly, sessions=sessions, clicks=clicks)
 
 
-def _clicks(con: duckdb.DuckDBPyConnection, seeds: Path) -> pd.DataFrame:
+def _clicks(con: duckdb.DuckDBPyConnection, seeds: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ad clicks with their flags, orders with their last click within 30 days)."""
     click_type = " ".join(f"when {_param(k)} is not null then '{k}'" for k in CLICK_IDS)
     con.execute(f"""
         create temp table clicks as
@@ -118,11 +119,13 @@ def _clicks(con: duckdb.DuckDBPyConnection, seeds: Path) -> pd.DataFrame:
     frame["platform"] = frame["click_id_type"].map(CLICK_ID_PLATFORM)
     frame["partner"] = frame["utm_content"].where(frame["channel"] == "affiliate")
     frame["campaign"] = None
-    frame.attrs["orders"] = orders
-    return frame.drop(columns=["ip", "user_agent"])
+    return frame.drop(columns=["ip", "user_agent"]), orders
 
 
-def _campaign_daily(con: duckdb.DuckDBPyConnection, world: Path, clicks: pd.DataFrame) -> pd.DataFrame:
+def _campaign_daily(con: duckdb.DuckDBPyConnection, world: Path, clicks: pd.DataFrame, orders: pd.DataFrame
+                    ) -> pd.DataFrame:
+    """Spend, impressions and clicks per campaign and account-local day (USD), with last-click conversions and
+    revenue; fills the clicks' campaign names."""
     for name in ("delivery", "units"):
         con.execute(f"create temp table {name} as select * from read_parquet(?)",
                     [str(world / "platforms" / f"{name}.parquet")])
@@ -137,7 +140,6 @@ def _campaign_daily(con: duckdb.DuckDBPyConnection, world: Path, clicks: pd.Data
         group by all
     """).df()
     daily["channel"] = daily["platform"].map(SPEND_CHANNEL).fillna(daily["unit_channel"])
-    orders = clicks.attrs["orders"]
     last = orders.merge(clicks[["session_id", "campaign_id"]], on="session_id")
     last["day"] = pd.to_datetime(last["converted_at"], utc=True).dt.tz_localize(None).dt.normalize()
     conv = last.groupby(["day", "campaign_id"]).agg(conversions=("order_id", "count"),
