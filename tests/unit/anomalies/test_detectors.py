@@ -8,6 +8,7 @@ import pytest
 
 from adledger.analytics.anomalies import merge_status
 from adledger.analytics.anomalies.baseline import MAD_TO_SIGMA, mad_sigma, two_sided_deviation
+from adledger.analytics.anomalies.drift import attribution_drift_anomalies
 from adledger.analytics.anomalies.fraud import burst_flags, click_fraud_incidents, click_injection_incidents
 from adledger.analytics.anomalies.kpi import kpi_anomalies
 from adledger.analytics.anomalies.outage import tracking_outages
@@ -137,3 +138,23 @@ def test_scoring_needs_family_scope_and_time_to_agree():
     recall, precision = score(anomalies, incidents)
     assert recall.to_dict("records") == [{"kind": "spend_spike", "incidents": 1, "found": 1}]
     assert precision.set_index("family")["matching"].to_dict() == {"click_fraud": 0, "spend": 1}
+
+
+def test_a_changed_utm_convention_is_attribution_drift_from_its_first_day():
+    days = pd.date_range("2026-01-01", periods=30, freq="D")
+    rows = []
+    for day in days:
+        drifted = day >= pd.Timestamp("2026-01-20")
+        rows.append((day, "gclid", "paid_search", "google", "cpc", 200))  # stable all along
+        if drifted:  # Meta links now say fb / paid-social, and 30 % of the clicks lose their tags (direct)
+            rows += [(day, "fbclid", "paid_social", "fb", "paid-social", 70), (day, "fbclid", "direct", None, None, 30)]
+        else:
+            rows.append((day, "fbclid", "paid_social", "facebook", "paid_social", 100))
+    sessions = pd.DataFrame(rows, columns=["day", "click_id_type", "channel", "utm_source", "utm_medium", "sessions"])
+    spend = pd.DataFrame({"day": days, "platform": "meta_ads", "spend": 100.0})
+    found = attribution_drift_anomalies(sessions, spend)
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert (row["platform"], row["channel"]) == ("meta_ads", "paid_social")
+    assert row["start_at"] == pd.Timestamp("2026-01-20", tz="UTC")
+    assert row["money_at_stake"] == pytest.approx(0.3 * 100.0 * (row["end_at"] - row["start_at"]).days)
