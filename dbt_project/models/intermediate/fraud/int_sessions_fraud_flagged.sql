@@ -1,7 +1,7 @@
 {#- Per-click fraud flags: one row per session that came from an ad click or a tagged campaign link (grain:
     session_id = touchpoint_id), with the rules it breaks. Rules follow the mobile measurement partners' published
     fraud rules (docs/anomalies.md): a landing from a datacenter network (seed `datacenter_ip_prefixes`, matched on
-    the first two octets of the stored /24 prefix), a robot user agent (seed `bot_user_agents`, flagged in staging),
+    the first two octets of the stored /24 prefix), a robot user agent (seed `bot_user_agents`, flagged in `stg_tracker__event_user_agents`),
     and click injection: a click whose session converts at most `click_injection_max_seconds` after it (a person
     cannot land, browse, fill a cart and pay that fast). Rate rules (bursts per IP prefix or device, abnormal CTR/CVR)
     need counts over time and are scored in Python (`adledger.analytics.anomalies.fraud`). With var
@@ -21,7 +21,13 @@ sessions as (
 
 landing_context as (
 
-    select message_id, utm_content, ip_prefix, is_bot_user_agent from {{ ref('stg_tracker__events') }}
+    select events.message_id, events.utm_content, events.ip_prefix, agents.is_bot_user_agent
+    from {{ ref('stg_tracker__events') }} as events
+    left join (
+        select message_id, max(case when is_bot_user_agent then 1 else 0 end) = 1 as is_bot_user_agent
+        from {{ ref('stg_tracker__event_user_agents') }}
+        group by message_id
+    ) as agents on events.message_id = agents.message_id
 
 ),
 
