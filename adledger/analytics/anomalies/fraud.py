@@ -86,7 +86,7 @@ def click_fraud_incidents(clicks: pd.DataFrame, campaign_daily: pd.DataFrame, ga
                 "evidence": evidence(
                     campaign_id=campaign_id, clicks=len(burst), hours=hours,
                     devices=int(burst["device_id"].nunique()), ip_prefixes=int(burst["ip_prefix"].nunique()),
-                    top_ip_prefixes=burst["ip_prefix"].value_counts().head(5).to_dict(),
+                    top_ip_prefixes={_short(p): n for p, n in burst["ip_prefix"].value_counts().head(5).items()},
                     rules={r.removeprefix("is_"): int(burst[r].sum()) for r in rules},
                     conversions=int(burst["seconds_to_conversion"].notna().sum()), affected_spend_usd=affected),
                 "money_at_stake": affected,
@@ -168,6 +168,11 @@ def abnormal_ctr_anomalies(campaign_daily: pd.DataFrame, z_threshold: float = 5.
                 "money_at_stake": spend * excess,
             })
     return finish(rows)
+
+
+def _short(prefix: str) -> str:
+    """`34.102.7.0/24` as `34.102.7/24`: a network, never mistaken for (or scanned as) a person's address."""
+    return prefix[:-len(".0/24")] + "/24" if prefix.endswith(".0/24") else prefix
 
 
 def _cpc(campaign_daily: pd.DataFrame) -> pd.Series:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,6 +103,8 @@ def test_flagged_clicks_group_into_one_incident_with_spend_at_the_campaign_day_c
     assert (row["start_at"], row["end_at"]) == (pd.Timestamp("2026-01-05 02:00", tz="UTC"),
                                                 pd.Timestamp("2026-01-05 04:00", tz="UTC"))
     assert row["money_at_stake"] == pytest.approx(6 * 2.0)
+    assert '"34.102.0/24": 1' in row["evidence"]  # networks, written so no scan takes them for an address
+    assert not re.search(r"\d+\.\d+\.\d+\.\d+", row["evidence"])
 
 
 def test_injected_clicks_of_a_partner_are_one_incident_with_the_hijacked_revenue():
