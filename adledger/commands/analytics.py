@@ -1,4 +1,4 @@
-"""Commands `adledger attribution`, `adledger abtest` and `adledger bench attribution`.
+"""Commands `adledger attribution`, `adledger abtest`, `adledger bench attribution` and `adledger bench anomalies`.
 
 Only typer, rich and the standard library are imported here; numpy, pandas, scipy and the analytics
 modules are imported inside the commands so the CLI starts fast.
@@ -36,6 +36,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     app.command("attribution")(attribution)
     app.command("abtest")(abtest)
     bench_app.command("attribution")(bench_attribution)
+    bench_app.command("anomalies")(bench_anomalies)
 
 
 def attribution(
@@ -195,6 +196,54 @@ def bench_attribution(
         if reference:
             _reference_row(table_out, file, order, result, duckdb_best)
         console.print(table_out)
+
+
+def bench_anomalies(
+    seeds: str = typer.Option("1,2,3", "--seeds", help="Comma-separated world seeds (one world each)."),
+    days: int = typer.Option(60, "--days", min=20, help="Days per world (incidents sit at fixed fractions)."),
+    scale: float = typer.Option(0.25, "--scale", min=0.01, help="World scale (1.0: the full demo size)."),
+) -> None:
+    """Recall and precision of anomaly detection per type over simulated worlds, and the time it takes."""
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise typer.BadParameter("--seeds takes integers separated by commas, e.g. 1,2,3") from None
+    if not seed_list:
+        raise typer.BadParameter("--seeds needs at least one seed, e.g. 1,2,3")
+    import duckdb
+
+    from adledger.analytics.anomalies.evaluate import evaluate
+    from adledger.config import settings
+
+    seeds_dir = settings().dbt_project_dir / "seeds"
+    with tempfile.TemporaryDirectory(prefix="adledger-bench-") as tmp:
+        with console.status(f"Generating and scanning {len(seed_list)} world(s) of {days} days at scale {scale}...") \
+                as status:
+            result = evaluate(seed_list, days, scale, Path(tmp), seeds_dir, progress=status.update)
+            start = time.perf_counter()
+            with duckdb.connect() as con:
+                for seed in seed_list:
+                    glob = str(Path(tmp) / f"world-{seed}" / "tracker" / "**" / "*.jsonl*")
+                    con.execute("select count(*) from read_json(?, format = 'newline_delimited', "
+                                "ignore_errors = true)", [glob]).fetchone()
+            duckdb_seconds = time.perf_counter() - start
+    table = result.table()
+    out_table = Table(title=f"bench anomalies: seeds {seeds}, {days} days, scale {scale}")
+    for name in ("type", "incidents", "found", "recall", "anomalies", "matching", "precision"):
+        out_table.add_column(name, justify="left" if name == "type" else "right", no_wrap=True)
+    for family, row in table.iterrows():
+        out_table.add_row(str(family), f"{row['incidents']:.0f}", f"{row['found']:.0f}", _pct(row["recall"]),
+                          f"{row['anomalies']:.0f}", f"{row['matching']:.0f}", _pct(row["precision"]))
+    console.print(out_table)
+    spent = result.seconds
+    work = spent["load"] + spent["detect"]
+    console.print(f"load {spent['load']:.2f} s + detect {spent['detect']:.2f} s = {work:.2f} s; DuckDB reading the "
+                  f"same tracker files: {duckdb_seconds:.2f} s (ratio {work / duckdb_seconds:.2f}); "
+                  f"simulate {spent['simulate']:.1f} s")
+
+
+def _pct(value: float) -> str:
+    return "-" if value != value else f"{100 * value:.1f} %"
 
 
 def _timed(run: Callable[[], object], repeats: int) -> tuple[float, float, object]:

@@ -37,9 +37,10 @@ def warehouse(path: str | Path | None = None, read_only: bool = False) -> Iterat
 def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     """Whether `schema.table` (a table or a view) exists."""
     schema, name = _split(relation)
-    (count,) = con.execute(
+    # fetchall, not fetchone: DuckDB 2 keeps a result open until a fetch returns no rows, blocking the next query
+    ((count,),) = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchone()
+    ).fetchall()
     return count > 0
 
 

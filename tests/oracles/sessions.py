@@ -1,7 +1,7 @@
 """An independent, plain-Python recomputation of the sessions mart from tracker files (a test oracle).
 
 It shares no code with the product: it reads the JSON lines with `json`, applies the event contract, keeps the
-first delivery of each messageId, sessionizes with the inactivity rule and classifies landings with the rule seed
+first delivery of each messageId, sessionizes with the inactivity and new-click-id rules and classifies landings with the rule seed
 read by `csv` and matched with `re`.
 """
 
@@ -65,6 +65,11 @@ def _rules(seed: Path) -> list[dict]:
     return sorted(rows, key=lambda r: int(r["priority"]))
 
 
+def _click_id(event: dict) -> str | None:
+    query = parse_qs(urlsplit(((event.get("context") or {}).get("page") or {}).get("url") or "").query)
+    return next((query[k][0] for k in CLICK_IDS if query.get(k)), None)
+
+
 def _classify(event: dict, rules: list[dict]) -> str:
     page = (event.get("context") or {}).get("page") or {}
     campaign = (event.get("context") or {}).get("campaign") or {}
@@ -97,13 +102,14 @@ def channel_daily(root: Path, seed: Path, timeout_minutes: int = 30) -> dict[tup
     for anon, events in by_visitor.items():
         events.sort(key=lambda e: (datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")), e["messageId"]))
         sessions: list[list[dict]] = []
-        last = None
+        last, last_click = None, None
         for e in events:
             t = datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00"))
-            if last is None or t - last > timedelta(minutes=timeout_minutes):
+            click = _click_id(e)
+            if last is None or t - last > timedelta(minutes=timeout_minutes) or (click and click != last_click):
                 sessions.append([])
             sessions[-1].append(e)
-            last = t
+            last, last_click = t, click or last_click
         for s in sessions:
             landing = s[0]
             day = datetime.fromisoformat(landing["timestamp"].replace("Z", "+00:00")).date().isoformat()

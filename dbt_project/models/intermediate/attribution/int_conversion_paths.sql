@@ -1,5 +1,7 @@
 {#- For each user-level conversion, the person's touchpoints that started at most `attribution_lookback_days` before
-    it and not after it, numbered in time order (grain: order_id × touchpoint_id). -#}
+    it and not after it, numbered in time order (grain: order_id × touchpoint_id). With var `exclude_suspected_fraud`,
+    touchpoints flagged in `int_sessions_fraud_flagged` are left out before any model credits them. -#}
+-- depends_on: {{ ref('int_sessions_fraud_flagged') }}
 with conversions as (
 
     select order_id, person_id, converted_at
@@ -11,6 +13,11 @@ with conversions as (
 touchpoints as (
 
     select touchpoint_id, person_id, channel, touched_at from {{ ref('fct_touchpoints') }}
+    {%- if var('exclude_suspected_fraud') %}
+    where touchpoint_id not in (
+        select session_id from {{ ref('int_sessions_fraud_flagged') }} where is_suspected_fraud
+    )
+    {%- endif %}
 
 ),
 

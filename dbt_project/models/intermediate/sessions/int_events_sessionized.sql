@@ -1,5 +1,7 @@
 {#- Assigns every page and track event to a session: a visitor's events with no gap longer than
-    `session_timeout_minutes` (default 30, the common web-analytics definition).
+    `session_timeout_minutes` (default 30, the common web-analytics definition); an event carrying a new ad click id
+    (another click than the visitor's previous click) also starts a session, as a new campaign does in web analytics, so
+    every ad click is a touchpoint of its own.
     Incremental per visitor: a visitor with new events (macro incremental_keys) is sessionized again
     from their first event, so session numbers and ids equal a full refresh. -#}
 {{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert',
@@ -25,7 +27,11 @@ gaps as (
 
     select
         *,
-        lag(event_at) over (partition by anonymous_id order by event_at, message_id) as previous_event_at
+        lag(event_at) over (partition by anonymous_id order by event_at, message_id) as previous_event_at,
+        {#- the click id of the visitor's previous event that carried one (a return to the landing URL is no new click) -#}
+        lag(click_id) over (
+            partition by anonymous_id, case when click_id is null then 0 else 1 end order by event_at, message_id
+        ) as previous_click_id
     from events
 
 ),
@@ -38,6 +44,7 @@ flagged as (
             when previous_event_at is null then 1
             when {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
                  > {{ var('session_timeout_minutes') }} * 60 then 1
+            when click_id is not null and not {{ null_safe_equal('click_id', 'previous_click_id') }} then 1
             else 0
         end as is_session_start
     from gaps

@@ -1,0 +1,119 @@
+{#- Per-click fraud flags: one row per session that came from an ad click or a tagged campaign link (grain:
+    session_id = touchpoint_id), with the rules it breaks. Rules follow the mobile measurement partners' published
+    fraud rules (docs/anomalies.md): a landing from a datacenter network (seed `datacenter_ip_prefixes`, matched on
+    the first two octets of the stored /24 prefix), a robot user agent (seed `bot_user_agents`, flagged in `stg_tracker__event_user_agents`),
+    and click injection: a click whose session converts at most `click_injection_max_seconds` after it (a person
+    cannot land, browse, fill a cart and pay that fast). Rate rules (bursts per IP prefix or device, abnormal CTR/CVR)
+    need counts over time and are scored in Python (`adledger.analytics.anomalies.fraud`). With var
+    `exclude_suspected_fraud`, `int_conversion_paths` drops the flagged sessions before attribution. -#}
+with events as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('int_sessions_classified') }}
+    where click_id is not null or utm_source is not null or utm_medium is not null
+
+),
+
+landing_context as (
+
+    select events.message_id, events.utm_content, events.ip_prefix, agents.is_bot_user_agent
+    from {{ ref('stg_tracker__events') }} as events
+    left join (
+        select message_id, max(case when is_bot_user_agent then 1 else 0 end) = 1 as is_bot_user_agent
+        from {{ ref('stg_tracker__event_user_agents') }}
+        group by message_id
+    ) as agents on events.message_id = agents.message_id
+
+),
+
+datacenters as (
+
+    select * from {{ ref('datacenter_ip_prefixes') }}
+
+),
+
+landings as (
+
+    select
+        events.session_id,
+        events.device_id,
+        landing_context.utm_content,
+        landing_context.ip_prefix,
+        landing_context.is_bot_user_agent
+    from events
+    inner join landing_context on events.message_id = landing_context.message_id
+    where events.is_session_start
+
+),
+
+session_events as (
+
+    select
+        session_id,
+        count(*) as events,
+        min(case when is_conversion then event_at end) as first_converted_at
+    from events
+    group by session_id
+
+),
+
+datacenter_landings as (
+
+    select distinct landings.session_id, datacenters.provider
+    from landings
+    inner join datacenters
+        on landings.ip_prefix like '%.%.%.%'
+        and cast({{ dbt.split_part('landings.ip_prefix', "'.'", 1) }} as integer) = datacenters.first_octet
+        and cast({{ dbt.split_part('landings.ip_prefix', "'.'", 2) }} as integer)
+            between datacenters.second_octet_low and datacenters.second_octet_high
+
+),
+
+flagged as (
+
+    select
+        sessions.session_id,
+        sessions.anonymous_id,
+        landings.device_id,
+        sessions.session_started_at,
+        sessions.session_date,
+        sessions.channel,
+        sessions.utm_source,
+        sessions.utm_medium,
+        sessions.utm_campaign,
+        landings.utm_content,
+        sessions.click_id_type,
+        landings.ip_prefix,
+        datacenter_landings.provider as datacenter_provider,
+        session_events.events,
+        {{ dbt.datediff('sessions.session_started_at', 'session_events.first_converted_at', 'second') }}
+            as seconds_to_conversion,
+        datacenter_landings.session_id is not null as is_datacenter_ip,
+        coalesce(landings.is_bot_user_agent, false) as is_bot_user_agent,
+        coalesce(
+            {{ dbt.datediff('sessions.session_started_at', 'session_events.first_converted_at', 'second') }}
+                <= {{ var('click_injection_max_seconds') }},
+            false
+        ) as is_click_injection
+    from sessions
+    left join landings on sessions.session_id = landings.session_id
+    left join session_events on sessions.session_id = session_events.session_id
+    left join datacenter_landings on sessions.session_id = datacenter_landings.session_id
+
+),
+
+final as (
+
+    select
+        *,
+        is_datacenter_ip or is_bot_user_agent or is_click_injection as is_suspected_fraud
+    from flagged
+
+)
+
+select * from final
