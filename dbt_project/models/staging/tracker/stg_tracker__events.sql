@@ -1,6 +1,52 @@
+{#- Tracker events renamed and typed, with the consent in force when each event happened (grain: message_id).
+
+    `consent_analytics` / `consent_advertising` combine the event's own signal (the browser's CMP state it carried)
+    with the latest recorded consent change (`stg_first_party__consent_changes`) of its visitor at or before
+    `event_at`: a change applies from its timestamp on, never to earlier events. A change is the visitor's when it
+    names the event's anonymous id, or its customer id equals the event's user id (the customer's other, logged-in
+    devices); when both kinds match, the later change wins. Where the event and the change disagree the less
+    permissive wins (consent is given only when every signal we hold gives it). -#}
 with source as (
 
     select * from {{ source('tracker', 'events') }}
+
+),
+
+changes as (
+
+    select * from {{ ref('stg_first_party__consent_changes') }}
+
+),
+
+{{ consent_periods('changes', 'anonymous_id', 'by_anonymous_id') }},
+
+{{ consent_periods('changes', 'customer_id', 'by_customer_id') }},
+
+consented as (
+
+    select
+        source.*,
+        case
+            when by_customer_id.valid_from is not null
+                and (by_anonymous_id.valid_from is null or by_customer_id.valid_from > by_anonymous_id.valid_from)
+                then by_customer_id.consent_analytics
+            else by_anonymous_id.consent_analytics
+        end as recorded_analytics,
+        case
+            when by_customer_id.valid_from is not null
+                and (by_anonymous_id.valid_from is null or by_customer_id.valid_from > by_anonymous_id.valid_from)
+                then by_customer_id.consent_advertising
+            else by_anonymous_id.consent_advertising
+        end as recorded_advertising
+    from source
+    left join by_anonymous_id
+        on source.anonymous_id = by_anonymous_id.subject
+        and source.event_at >= by_anonymous_id.valid_from
+        and (by_anonymous_id.valid_to is null or source.event_at < by_anonymous_id.valid_to)
+    left join by_customer_id
+        on source.user_id = by_customer_id.subject
+        and source.event_at >= by_customer_id.valid_from
+        and (by_customer_id.valid_to is null or source.event_at < by_customer_id.valid_to)
 
 ),
 
@@ -29,8 +75,8 @@ renamed as (
         coalesce(gclid, gbraid, wbraid, dclid, msclkid, fbclid, ttclid, li_fat_id, irclickid, sccid) as click_id,
         ip_hash,
         ip_prefix,
-        consent_advertising,
-        consent_analytics,
+        {{ least_permissive('consent_advertising', 'recorded_advertising') }} as consent_advertising,
+        {{ least_permissive('consent_analytics', 'recorded_analytics') }} as consent_analytics,
         email_hash,
         order_id,
         cast(revenue as decimal(18, 4)) as revenue,
@@ -40,7 +86,7 @@ renamed as (
         event_type = 'track' and event_name = 'Order Completed' as is_conversion,
         _file as source_file,
         _load_id as load_id
-    from source
+    from consented
 
 )
 
