@@ -26,6 +26,8 @@ class Settings:
     alert_urls: tuple[str, ...] | None = field(default=None, repr=False)  # URLs carry tokens: never in a repr
     #: base URL of the Dagster UI that alert links point at (`ADLEDGER_DAGSTER_URL`)
     dagster_url: str = "http://127.0.0.1:3000"
+    #: raw tracker events older than this many days are purged daily (`ADLEDGER_RAW_RETENTION_DAYS`)
+    raw_retention_days: int = 400
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -66,7 +68,17 @@ def settings() -> Settings:
         dbt_target=os.environ.get("ADLEDGER_DBT_TARGET", "duckdb"),
         alert_urls=tuple(os.environ["ADLEDGER_ALERT_URLS"].split()) if "ADLEDGER_ALERT_URLS" in os.environ else None,
         dagster_url=os.environ.get("ADLEDGER_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/"),
+        raw_retention_days=_positive_int("ADLEDGER_RAW_RETENTION_DAYS", 400),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name}={text!r} must be a whole number of days, at least 1")
+    return int(text)
 
 
 def _find_dbt_project() -> Path:
