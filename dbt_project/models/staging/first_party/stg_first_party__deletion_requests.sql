@@ -1,9 +1,6 @@
 {#- Erasure requests with when they were carried out (`erased_at`, NULL while pending). The audit table is written
     by the erasure asset; before its first run there is none and every request is pending. -#}
 {%- set audit_relation = source('privacy', 'erasure_audit') -%}
-{%- set audit_exists = execute and adapter.get_relation(
-        database=audit_relation.database, schema=audit_relation.schema,
-        identifier=audit_relation.identifier) is not none -%}
 with source as (
 
     select * from {{ source('first_party', 'deletion_requests') }}
@@ -12,7 +9,7 @@ with source as (
 
 audit as (
 
-{%- if audit_exists %}
+{%- if load_relation(audit_relation) is not none %}
     select request_id, min(done_at) as erased_at
     from {{ audit_relation }}
     where action = 'erasure'
