@@ -9,7 +9,8 @@ that belong to the subject, until no new one turns up. A row belongs to the subj
 * every owner column the table has is NULL and a *secondary* column (`anonymous_id`, `device_id`, `email_hash`,
   `order_id`, `session_id`, `touchpoint_id`) holds one of its identifiers — so a shared device's events that carry
   another person's user id are never removed; or
-* a `raw` text column (quarantined tracker lines) contains its customer id, an anonymous id or a device id.
+* a `raw` text column (quarantined tracker lines) contains its customer id, an anonymous id or a device id as a
+  quoted JSON string.
 
 Tables are found by column name, not by a list: every base table in the person-level raw datasets (tracker and
 first-party, with dlt's `_staging` copies) and in `staging`, `intermediate`, `marts` and `analytics`. Views hold no
@@ -156,7 +157,7 @@ def _hits_sql(table: Table) -> str:
     if table.is_raw and RAW_TEXT_COLUMN in table.columns:
         kinds = ", ".join(f"'{k}'" for k in RAW_TEXT_KINDS)
         parts.append(f"{head} "
-                     f"on k.kind in ({kinds}) and contains(t.{RAW_TEXT_COLUMN}, k.value)")
+                     f"on k.kind in ({kinds}) and contains(t.{RAW_TEXT_COLUMN}, '\"' || k.value || '\"')")
     return "\nunion\n".join(parts)
 
 
@@ -301,4 +302,7 @@ def erase(con: duckdb.DuckDBPyConnection, salt: str, done_at: datetime | None = 
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        for temp in ("_requests", "_keys", "_hits"):
+            con.execute(f"drop table if exists temp.{temp}")
     return result
