@@ -19,9 +19,11 @@ rows and follow their tables. The request rows themselves stay: they are the rec
 Each identifier is remembered only as a keyed hash (`adledger.privacy.erased_key_hash`, keyed with the e-mail
 salt) in `quality.erased_subjects`. Every later run hashes the distinct identifiers of the raw tables, and rows
 whose identifiers were erased before — brought back by a re-exported file or a re-read tracker file, since dlt's
-merge only knows the keys still present — are removed again (action ``resweep``) before dbt reads raw.
-`quality.erasure_audit` gets one row per request done (and per resweep that removed rows): request id, hashed
-subject, tables touched, rows removed per table, when; never the identifiers themselves.
+merge only knows the keys still present — are removed again (a *resweep*) before dbt reads raw. A resweep is
+reported in the asset's metadata, not in the audit: the shop's full exports bring an erased customer back on every
+run until its own system forgets them, and the audit must not grow with every run.
+`quality.erasure_audit` gets one row per request done: request id, hashed subject, tables touched, rows removed
+per table, when; never the identifiers themselves.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ MAX_ROUNDS = 6
 _DDL = (
     "create schema if not exists quality",
     f"""create table if not exists {AUDIT} (
-        request_id varchar not null, action varchar not null, subject_hash varchar not null,
+        request_id varchar not null, subject_hash varchar not null,
         requested_at timestamptz, done_at timestamptz not null, tables_touched varchar[] not null,
         rows_removed varchar not null, rows_removed_total bigint not null)""",
     f"""create table if not exists {ERASED} (
@@ -185,7 +187,7 @@ def _load_pending(con: duckdb.DuckDBPyConnection) -> None:
                case when nullif(trim(customer_id), '') is not null then 'user' else 'email_hash' end,
                coalesce(nullif(trim(customer_id), ''), email_hash), requested_at
         from {'.'.join(REQUESTS)}
-        where request_id not in (select request_id from {AUDIT} where action = 'erasure')
+        where request_id not in (select request_id from {AUDIT})
           and coalesce(nullif(trim(customer_id), ''), email_hash) is not null
         """
     )
@@ -266,13 +268,10 @@ def _record(con: duckdb.DuckDBPyConnection, result: ErasureResult, done_at: date
         f"select request_id, {_hash_sql('subject_kind', 'subject_value')} from _requests", {"salt": salt}).fetchall())
     requested = dict(con.execute("select request_id, requested_at from _requests").fetchall())
     for request_id in subjects:
-        result.removed.setdefault((request_id, "erasure"), {})
-    for (request_id, action), per_table in sorted(result.removed.items()):
-        subject = subjects.get(request_id) or con.execute(
-            f"select subject_hash from {AUDIT} where request_id = ? and action = 'erasure'", [request_id]).fetchone()[0]
+        per_table = result.removed.setdefault((request_id, "erasure"), {})
         con.execute(
-            f"insert into {AUDIT} values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [request_id, action, subject, requested.get(request_id), done_at, sorted(per_table),
+            f"insert into {AUDIT} values (?, ?, ?, ?, ?, ?, ?)",
+            [request_id, subjects[request_id], requested[request_id], done_at, sorted(per_table),
              json.dumps(dict(sorted(per_table.items()))), sum(per_table.values())],
         )
 

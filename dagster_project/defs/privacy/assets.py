@@ -42,8 +42,8 @@ def email_salt() -> str:
     name="privacy_erasure",
     specs=[
         dg.AssetSpec(ERASURE_AUDIT, deps=ERASURE_INPUTS, group_name=GROUP, kinds={"duckdb"},
-                     description="One row per deletion request done (and per resweep that removed resurrected rows): "
-                                 "request id, hashed subject, tables touched, rows removed per table, done_at."),
+                     description="One row per deletion request done: request id, hashed subject, tables touched, rows "
+                                 "removed per table, done_at."),
         dg.AssetSpec(ERASED_SUBJECTS, deps=ERASURE_INPUTS, group_name=GROUP, kinds={"duckdb"},
                      description="Keyed hashes of every erased identifier; rows that come back with them (a "
                                  "re-exported or re-read file) are removed again on every run."),

@@ -12,7 +12,6 @@ audit as (
 {%- if load_relation(audit_relation) is not none %}
     select request_id, min(done_at) as erased_at
     from {{ audit_relation }}
-    where action = 'erasure'
     group by request_id
 {%- else %}
     select cast(null as {{ dbt.type_string() }}) as request_id, cast(null as {{ dbt.type_timestamp() }}) as erased_at
