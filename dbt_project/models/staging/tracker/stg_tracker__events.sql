@@ -5,7 +5,10 @@
     `event_at`: a change applies from its timestamp on, never to earlier events. A change is the visitor's when it
     names the event's anonymous id, or its customer id equals the event's user id (the customer's other, logged-in
     devices); when both kinds match, the later change wins. Where the event and the change disagree the less
-    permissive wins (consent is given only when every signal we hold gives it). -#}
+    permissive wins (consent is given only when every signal we hold gives it).
+    The line below makes the erasure asset (which cleans raw_tracker before staging reads it) a parent of this model
+    in every dbt step, whatever the step's selection. -#}
+-- depends_on: {{ source('privacy', 'erasure_audit') }}
 with source as (
 
     select * from {{ source('tracker', 'events') }}
