@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 ENVIRONMENTS = ("local", "ci", "prod")
@@ -26,6 +27,9 @@ class Settings:
     alert_urls: tuple[str, ...] | None = field(default=None, repr=False)  # URLs carry tokens: never in a repr
     #: base URL of the Dagster UI that alert links point at (`ADLEDGER_DAGSTER_URL`)
     dagster_url: str = "http://127.0.0.1:3000"
+    #: first day `adledger materialize` loads for the daily-partitioned sources when no range is given
+    #: (`ADLEDGER_HISTORY_START`, YYYY-MM-DD; default 90 days before today, the API sources' default history)
+    history_start: date = field(default_factory=lambda: _today() - timedelta(days=90))
     #: raw tracker events older than this many days are purged daily (`ADLEDGER_RAW_RETENTION_DAYS`)
     raw_retention_days: int = 400
 
@@ -68,8 +72,14 @@ def settings() -> Settings:
         dbt_target=os.environ.get("ADLEDGER_DBT_TARGET", "duckdb"),
         alert_urls=tuple(os.environ["ADLEDGER_ALERT_URLS"].split()) if "ADLEDGER_ALERT_URLS" in os.environ else None,
         dagster_url=os.environ.get("ADLEDGER_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/"),
+        **({"history_start": date.fromisoformat(os.environ["ADLEDGER_HISTORY_START"])}
+           if os.environ.get("ADLEDGER_HISTORY_START") else {}),
         raw_retention_days=_positive_int("ADLEDGER_RAW_RETENTION_DAYS", 400),
     )
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
 
 
 def _positive_int(name: str, default: int) -> int:

@@ -139,8 +139,13 @@ def _progress_logger(console: Console):
     return rich_progress
 
 
-def materialize(select: str | None = None, console: Console | None = None) -> RunSummary:
-    """Materialize `select` (a Dagster asset selection string; default every asset) with its checks, in-process."""
+def materialize(select: str | None = None, console: Console | None = None,
+                partitions: tuple[str, str] | None = None) -> RunSummary:
+    """Materialize `select` (a Dagster asset selection string; default every asset) with its checks, in-process.
+
+    Daily-partitioned assets (spend and tracker sources) are materialized for the days `partitions` (first, last:
+    YYYY-MM-DD, inclusive), by default from `Settings.history_start` to today, in one run.
+    """
     from datetime import datetime, timezone
 
     import dagster as dg
@@ -158,6 +163,15 @@ def materialize(select: str | None = None, console: Console | None = None) -> Ru
     keys = selection.resolve(graph)
     if not keys:
         raise ValueError(f"the selection {select!r} matches no asset")
+    tags = {}
+    if any(graph.get(key).partitions_def is not None for key in keys):
+        from dagster_project.lib.partitions import PARTITIONS_START, range_tags, today
+
+        first, last = partitions or (str(settings().history_start), str(today()))
+        if first < PARTITIONS_START:
+            raise ValueError(f"{first} is before the first daily partition {PARTITIONS_START}: set "
+                             f"ADLEDGER_PARTITIONS_START to {first} or earlier (or load from {PARTITIONS_START})")
+        tags = range_tags(first, last)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = job.with_logger_defs({"rich_progress": _progress_logger(console)})
     started = datetime.now(timezone.utc)
@@ -167,6 +181,7 @@ def materialize(select: str | None = None, console: Console | None = None) -> Ru
         asset_selection=list(keys),  # the checks of the selected assets run with them
         raise_on_error=False,
         run_config={"loggers": {"rich_progress": {}}},
+        tags=tags,
     )
     summary = RunSummary(success=result.success)
     for event in result.all_events:
@@ -245,7 +260,8 @@ def world_sources_environment(world: Path, apis) -> dict[str, str]:
 
     # account-local days of accounts west of UTC begin the day before the world's first UTC day
     start = date.fromisoformat(str(WorldManifest.load(world).start)) - timedelta(days=1)
-    env = {"SOURCES__TRACKER__PATH": str(world / "tracker"), "SOURCES__FIRST_PARTY__PATH": str(world / "first_party")}
+    env = {"SOURCES__TRACKER__PATH": str(world / "tracker"), "SOURCES__FIRST_PARTY__PATH": str(world / "first_party"),
+           "ADLEDGER_HISTORY_START": str(start)}
     env.update(apis.dlt_environment())
     for source in apis.credentials:
         env[f"SOURCES__{source.upper()}__START_DATE"] = str(start)

@@ -15,9 +15,10 @@ is read again; its already-loaded events are not duplicated because `events` mer
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
 import dlt
 import pyarrow as pa
@@ -27,6 +28,23 @@ from dlt.sources.filesystem import filesystem
 from ingestion.tracker.parse import TrackerParser
 
 EVENTS_KEY = "message_id"
+_DAY = re.compile(r"(\d{4})[/-](\d{2})[/-](\d{2})")
+
+
+def file_day(relative_path: str) -> str | None:
+    """The delivery day (YYYY-MM-DD) of a tracker file: its `YYYY/MM/DD/` folders or a date in its name."""
+    found = _DAY.search(relative_path)
+    return "-".join(found.groups()) if found else None
+
+
+def _day_of(relative_path: str) -> str:
+    day = file_day(relative_path)
+    if day is None:
+        raise ValueError(
+            f"tracker file {relative_path!r} has no delivery day in its path, so a run by day cannot place it: put "
+            "files in YYYY/MM/DD/ folders (the collector's layout) or name them with a YYYY-MM-DD date, or load them "
+            "by modification time with `adledger ingest tracker --path ...`")
+    return day
 
 
 class _KnownArrowHintNotice(logging.Filter):
@@ -47,8 +65,14 @@ def tracker(
     email_salt: str = dlt.secrets.value,
     ip_hash_key: str = dlt.secrets.value,
     files_per_batch: int = 200,
+    days: Optional[List[str]] = None,
 ):
     """Tracker events from JSON-lines files under `path` (a local directory or an fsspec URL).
+
+    Without `days`, a run reads the files new or grown since the last run (dlt incremental on their modification
+    date). With `days` (YYYY-MM-DD), it reads every file delivered on those days (day folders `YYYY/MM/DD/`, or a
+    `YYYY-MM-DD` in the file name), whatever was read before and without moving the cursor: a backfill. Reading a
+    file again is harmless (events merge insert-only on messageId; quarantined rows and file counts are replaced).
 
     Args:
         path: directory or bucket prefix holding the files (`SOURCES__TRACKER__PATH`).
@@ -56,13 +80,18 @@ def tracker(
         email_salt: salt for the SHA-256 of e-mail addresses (secret, `SOURCES__EMAIL_SALT`).
         ip_hash_key: key for the hash of IP addresses (secret, `SOURCES__IP_HASH_KEY`).
         files_per_batch: files parsed in one DuckDB pass.
+        days: read the files of these days only (a backfill), see above.
     """
     listing = filesystem(
         bucket_url=path,
         file_glob=file_glob,
         files_per_page=files_per_batch,
-        incremental=dlt.sources.incremental("modification_date"),
+        incremental=None if days is not None else dlt.sources.incremental("modification_date"),
     )
+    if days is not None:
+        wanted = set(days)
+        # dlt applies the filter to each file of a page (and drops pages left empty)
+        listing = listing.add_filter(lambda item: _day_of(item["relative_path"]) in wanted)
     # one parser (one DuckDB connection) for the whole run, so a messageId repeated in a later file of the same run
     # is dropped here; across runs the insert-only merge on message_id keeps the first delivery
     parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key)

@@ -2,6 +2,10 @@
 
 The source instances passed to `@dlt_assets` only describe the tables (asset specs); each run builds its source
 from dlt config (`SOURCES__<NAME>__*`, `.dlt/` files), as `adledger ingest` does.
+
+The ad-platform APIs and the tracker are partitioned by day (`dagster_project/lib/partitions.py`): a run of a range
+of days calls the source for exactly those days (API report days; tracker delivery-day folders). First-party exports
+are whole-table snapshots and are not partitioned.
 """
 
 import importlib
@@ -12,6 +16,7 @@ from dagster_dlt import DagsterDltResource, dlt_assets
 
 from dagster_project.lib.env import WAREHOUSE_WRITER_POOL
 from dagster_project.lib.keys import DltTranslator
+from dagster_project.lib.partitions import DAILY, SINGLE_RUN, days_between, partition_days
 from dagster_project.lib.retries import INGESTION_RETRY, retry_transient
 from ingestion.pipelines import API_SOURCES, pipeline
 
@@ -37,8 +42,23 @@ def _source_factory(name: str) -> Callable:
     return getattr(importlib.import_module(f"ingestion.{name}"), name)
 
 
+#: sources loaded by day, and how a run of days [first, last] calls each
+PARTITIONED = {"tracker", *API_SOURCES}
+
+
+def _partition_arguments(name: str, context: dg.AssetExecutionContext) -> dict:
+    """The source's arguments for the days this run materializes (none for an unpartitioned source)."""
+    if name not in PARTITIONED:
+        return {}
+    first, last = partition_days(context)
+    if name == "tracker":
+        return {"days": days_between(first, last)}
+    return {"start_date": str(first), "end_date": str(last)}
+
+
 def _dlt_source_assets(name: str) -> dg.AssetsDefinition:
     factory = _source_factory(name)
+    partitioned = name in PARTITIONED
 
     @dlt_assets(
         dlt_source=factory(**_SPEC_ARGS[name]),
@@ -46,13 +66,16 @@ def _dlt_source_assets(name: str) -> dg.AssetsDefinition:
         name=name,
         dagster_dlt_translator=DltTranslator(),
         pool=WAREHOUSE_WRITER_POOL,
+        partitions_def=DAILY if partitioned else None,
+        backfill_policy=SINGLE_RUN if partitioned else None,
     )
     @retry_transient(INGESTION_RETRY)  # dlt_assets takes no retry_policy: transient source errors retried with backoff
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         pipe = pipeline(name)
         if pipe.has_pending_data:  # a crashed run left rows and their cursor in a package: load them first
             pipe.run()
-        yield from dlt.run(context=context, dlt_source=factory(), dlt_pipeline=pipe)
+        source = factory(**_partition_arguments(name, context))
+        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=pipe)
 
     _assets.__doc__ = _DESCRIPTIONS.get(name, f"The {name} API into `raw_{name}`, incremental by day with a "
                                               "restatement lookback.")

@@ -76,7 +76,18 @@ def automation_condition_for(graph, key: dg.AssetKey) -> dg.AutomationCondition 
         return None  # daily sources: the explicit `daily_sources` schedule
     if not graph.get(key).parent_keys:
         return dg.AutomationCondition.on_missing()
-    return dg.AutomationCondition.eager() if upstream_sources(graph, key) else None
+    return eager_after_partitions(graph) if upstream_sources(graph, key) else None
+
+
+def eager_after_partitions(graph) -> dg.AutomationCondition:
+    """`eager()` that does not wait for the missing days of daily-partitioned parents: an unpartitioned child of a
+    partitioned source (staging after the tracker) follows each new partition, while most days of the partitions'
+    range (since `ADLEDGER_PARTITIONS_START`) were never loaded. Missing unpartitioned parents still hold it back."""
+    partitioned = [k for k in graph.materializable_asset_keys if graph.get(k).partitions_def is not None]
+    if not partitioned:
+        return dg.AutomationCondition.eager()
+    return dg.AutomationCondition.eager().replace(
+        "any_deps_missing", dg.AutomationCondition.any_deps_missing().ignore(dg.AssetSelection.assets(*partitioned)))
 
 
 def with_orchestration_policies(defs: dg.Definitions) -> dg.Definitions:

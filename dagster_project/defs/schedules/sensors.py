@@ -3,14 +3,17 @@
 The listing is the one the tracker source itself makes (dlt's fsspec `glob_files` over `sources.tracker.path` with
 `sources.tracker.file_glob`). The cursor is the newest (modification time, relative path) seen; a file counts as
 new when its pair sorts after the cursor. The first tick only records the cursor: files already there are the
-hourly schedule's business, not the sensor's. This is the tracker source's own incremental rule (dlt incremental on
-`modification_date`), so a file the sensor skips as old is one the load would skip too.
+hourly schedule's business, not the sensor's. New files are grouped by their delivery day (the tracker's daily
+partition, `YYYY/MM/DD/` folders): one run per day, which reads every file of that day (already loaded events are
+merged away on messageId).
 """
 
 import json
 from dataclasses import dataclass
 
 import dagster as dg
+
+from ingestion.tracker import file_day
 
 DEFAULT_GLOB = "**/*.jsonl*"
 
@@ -63,5 +66,17 @@ def new_tracker_files(context: dg.SensorEvaluationContext):
     if not new:
         return dg.SkipReason("no new tracker files")
     context.log.info(f"{len(new)} new tracker file(s), newest {newest.name}")
-    return dg.RunRequest(run_key=f"{newest.mtime:.6f}:{newest.name}", job_name="tracker_ingestion",
-                         tags={"adledger/new_tracker_files": str(len(new)), "adledger/newest_file": newest.name[-200:]})
+    by_day: dict[str, list[FileMark]] = {}
+    for mark in new:
+        day = file_day(mark.name)
+        if day is None:
+            context.log.warning(f"{mark.name}: no YYYY/MM/DD folder or date in its name, not a daily partition; "
+                                "load it with `adledger ingest tracker`")
+            continue
+        by_day.setdefault(day, []).append(mark)
+    # the tracker is partitioned by delivery day: one run per day that got files, reading all of that day's files
+    return [dg.RunRequest(run_key=f"{day}:{max(marks).mtime:.6f}:{max(marks).name}", job_name="tracker_ingestion",
+                          partition_key=day,
+                          tags={"adledger/new_tracker_files": str(len(marks)),
+                                "adledger/newest_file": max(marks).name[-200:]})
+            for day, marks in sorted(by_day.items())]

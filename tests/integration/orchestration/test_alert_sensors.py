@@ -58,8 +58,8 @@ def test_a_failed_run_alerts_with_its_step_assets_and_link(adledger_env, code_lo
     monkeypatch.setenv("SOURCES__TRACKER__PATH", "nosuchscheme://bucket/tracker")  # not transient: no retry
     cursors = start_alert_cursors(code_location, instance)
 
-    result = code_location.resolve_job_def("tracker_ingestion").execute_in_process(instance=instance,
-                                                                                 raise_on_error=False)
+    result = code_location.resolve_job_def("tracker_ingestion").execute_in_process(
+        instance=instance, raise_on_error=False, partition_key="2026-01-09")
     tick_alert_sensors(code_location, instance, cursors)
 
     assert not result.success

@@ -145,8 +145,14 @@ def test_hourly_tracker_ingestion_and_downstream_by_automation(code_location, in
     assert TRACKER.to_user_string() not in requested(first)
     after_tick = dg.evaluate_automation_conditions(defs=code_location, instance=instance, cursor=first.cursor,
                                                    evaluation_time=hour + timedelta(seconds=30))
-    assert {"raw_tracker/events", "staging/stg_tracker__events"} <= requested(after_tick)  # tracker, then downstream
+    assert "raw_tracker/events" in requested(after_tick)  # today's partition of the tracker, on the hour
     assert not any(k.startswith("raw_") and k != "raw_tracker/events" for k in requested(after_tick))
+    assert after_tick.get_requested_partitions(TRACKER) == {hour.date().isoformat()}
     again = dg.evaluate_automation_conditions(defs=code_location, instance=instance, cursor=after_tick.cursor,
                                               evaluation_time=hour + timedelta(minutes=1))
     assert TRACKER.to_user_string() not in requested(again)  # once per hour
+    # the tracker partition lands; the unpartitioned staging model follows at the next evaluation
+    instance.report_runless_asset_event(dg.AssetMaterialization(TRACKER, partition=hour.date().isoformat()))
+    downstream = dg.evaluate_automation_conditions(defs=code_location, instance=instance, cursor=again.cursor,
+                                                   evaluation_time=hour + timedelta(minutes=2))
+    assert "staging/stg_tracker__events" in requested(downstream)

@@ -55,16 +55,17 @@ def test_new_file_starts_a_run_and_old_files_do_not(adledger_env, tracker_logs, 
     assert len(requests) == 1
     request = requests[0]
     assert request.job_name == "tracker_ingestion"
+    assert request.partition_key == "2026-01-09"  # the delivery day of the new file
     assert request.tags["adledger/newest_file"] == "2026/01/09/2026-01-09T10.jsonl.gz"
     assert request.tags["adledger/new_tracker_files"] == "1"
     assert json.loads(cursor)["name"] == "2026/01/09/2026-01-09T10.jsonl.gz"
     assert _tick(code_location, instance, cursor)[0] == []  # the same file does not start a second run
 
     run = code_location.resolve_job_def(request.job_name).execute_in_process(
-        instance=instance, tags=request.tags, run_config=request.run_config)
+        instance=instance, tags=request.tags, run_config=request.run_config, partition_key=request.partition_key)
 
     assert run.success
     with duckdb.connect(str(settings().warehouse), read_only=True) as con:
         loaded = {r[0] for r in con.execute("select message_id from raw_tracker.events "
                                             "where message_id in ('new-1', 'new-2', 'old-1')").fetchall()}
-    assert loaded == {"new-1", "new-2", "old-1"}  # the run loads everything not loaded yet, the new file included
+    assert loaded == {"new-1", "new-2"}  # the run loads the day's files; the old file's day is a backfill's job

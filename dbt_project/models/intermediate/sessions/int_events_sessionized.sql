@@ -1,9 +1,23 @@
 {#- Assigns every page and track event to a session: a visitor's events with no gap longer than
-    `session_timeout_minutes` (default 30, the common web-analytics definition). -#}
-with events as (
+    `session_timeout_minutes` (default 30, the common web-analytics definition).
+    Incremental per visitor: a visitor with new events (macro incremental_keys) is sessionized again
+    from their first event, so session numbers and ids equal a full refresh. -#}
+{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
+with all_events as (
 
     select * from {{ ref('stg_tracker__events') }}
     where event_type in ('page', 'track') and anonymous_id is not null
+
+),
+
+events as (
+
+    select * from all_events
+    {% if is_incremental() -%}
+    where anonymous_id in ({{ incremental_keys('all_events', 'anonymous_id', row_key='message_id') }})
+    {%- endif %}
 
 ),
 
@@ -72,7 +86,8 @@ final as (
         case when {{ has_analytics_consent('consent_analytics') }} then email_hash end as email_hash,
         order_id,
         revenue,
-        currency
+        currency,
+        load_id
     from numbered
 
 )

@@ -1,8 +1,31 @@
 {#- One row per session with the channel of its landing event, from the editable `channel_rules` seed:
-    the lowest-priority rule whose every non-empty pattern matches wins. -#}
-with events as (
+    the lowest-priority rule whose every non-empty pattern matches wins.
+    Incremental per visitor, like int_events_sessionized (after an edit of the channel_rules seed, run with
+    --full-refresh so old sessions are classified again). -#}
+{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
+with all_events as (
 
     select * from {{ ref('int_events_sessionized') }}
+
+),
+
+events as (
+
+    select * from all_events
+    {% if is_incremental() -%}
+    where anonymous_id in (
+        {{ incremental_keys('all_events', 'anonymous_id', row_key='session_id',
+                            this_time_column='session_started_at') }}
+    )
+    {%- endif %}
+
+),
+
+session_loads as (
+
+    select session_id, max(load_id) as load_id from events group by session_id
 
 ),
 
@@ -90,7 +113,8 @@ final as (
         landings.click_id_type,
         landings.click_id,
         coalesce(conversions.conversions, 0) as conversions,
-        coalesce(conversions.revenue, 0) as revenue
+        coalesce(conversions.revenue, 0) as revenue,
+        session_loads.load_id
     from landings
     inner join classified
         on {{ null_safe_equal('landings.click_id_type', 'classified.click_id_type') }}
@@ -99,6 +123,8 @@ final as (
         and {{ null_safe_equal('landings.referrer_host', 'classified.referrer_host') }}
     left join conversions
         on landings.session_id = conversions.session_id
+    inner join session_loads
+        on landings.session_id = session_loads.session_id
 
 )
 

@@ -5,13 +5,23 @@
     `event_at`: a change applies from its timestamp on, never to earlier events. A change is the visitor's when it
     names the event's anonymous id, or its customer id equals the event's user id (the customer's other, logged-in
     devices); when both kinds match, the later change wins. Where the event and the change disagree the less
-    permissive wins (consent is given only when every signal we hold gives it).
-    The line below makes the erasure asset (which cleans raw_tracker before staging reads it) a parent of this model
-    in every dbt step, whatever the step's selection. -#}
+    permissive wins (consent is given only when every signal we hold gives it). The consent is decided when the
+    event is staged: a change recorded after its events were staged reaches them with a full refresh.
+
+    Incremental: raw_tracker.events is insert-only (deduplicated on messageId at ingestion), so each run adds the
+    rows of the loads newer than the newest load already here; keyed on message_id so a rerun never duplicates.
+    The depends_on line makes the erasure asset (which cleans raw_tracker before staging reads it) a parent of this
+    model in every dbt step, whatever the step's selection. -#}
 -- depends_on: {{ source('privacy', 'erasure_audit') }}
+{{ config(materialized='incremental', unique_key='message_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
 with source as (
 
     select * from {{ source('tracker', 'events') }}
+    {% if is_incremental() -%}
+    where _load_id > (select coalesce(max(load_id), '') from {{ this }})
+    {%- endif %}
 
 ),
 

@@ -1,0 +1,168 @@
+"""`adledger bench transform`: an incremental dbt build after one new day against a full build of the same data.
+
+On a simulated world of `days` days: load every source up to the day before the last (tracker files of those days,
+the ad-platform APIs through their emulators up to that day, the first-party exports), build the dbt ledger, load
+the last day, and time
+
+- the incremental `dbt build` that follows (what the hourly/daily schedule runs), and
+- a `dbt build --full-refresh` of the very same warehouse (a copy),
+
+then compare every staging, intermediate and mart table of the two warehouses row for row: the incremental models
+must give exactly what a full refresh gives. Both builds are the ledger's first dbt step (the models that do not
+read the Python analytics' outputs) with its data tests; dbt unit tests are left out of both (they test the SQL, not
+the data, and belong to CI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+#: the dbt selection both builds run (the step before the analytics, without unit tests)
+EXCLUDE = ["tag:after_analytics", "resource_type:unit_test"]
+#: schemas whose tables must be identical after the incremental build and after a full refresh
+COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
+
+
+@dataclass
+class TransformBench:
+    events: int
+    days: int
+    first_build_seconds: float
+    incremental_seconds: float
+    full_seconds: float
+    new_day_events: int
+    tables_compared: int
+    tables_different: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        """Incremental build time over full build time of the same data (goal: < 0.25)."""
+        return self.incremental_seconds / self.full_seconds
+
+
+def _dbt(project_dir: Path, warehouse: Path, target: Path, *args: str) -> float:
+    """Run `dbt build` on `warehouse` with dbt's artifacts in `target` (kept between builds, so dbt parses the
+    project partially, as a scheduled run does); return the wall time in seconds (raises with dbt's output on
+    failure)."""
+    import json
+
+    env = {**os.environ, "ADLEDGER_DBT_DUCKDB_PATH": str(warehouse), "ADLEDGER_DBT_TARGET": "duckdb"}
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt) if dbt.exists() else "dbt", "build", "--project-dir", str(project_dir), "--profiles-dir",
+               str(project_dir), "--target", "duckdb", "--exclude", *EXCLUDE,
+               "--target-path", str(target), *args]
+    started = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt build failed:\n{proc.stdout[-4000:]}")
+    results = json.loads((target / "run_results.json").read_text())
+    slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:8]
+    print(" ".join(args) or "build", round(results["elapsed_time"], 2),
+          [(r["unique_id"].split(".")[-1][:40], round(r["execution_time"], 2)) for r in slowest], file=sys.stderr)
+    return seconds
+
+
+def link_tracker_days(tracker: Path, into: Path, days: set[str], copy: bool = False) -> int:
+    """Link (or copy: a fresh modification time, as a newly delivered file has) the tracker files of `days`
+    (YYYY-MM-DD, from the `YYYY/MM/DD/` folders) under `into`; count them."""
+    count = 0
+    for file in sorted(tracker.rglob("*.jsonl*")):
+        day = "-".join(file.relative_to(tracker).parts[:3])
+        if day in days:
+            target = into / file.relative_to(tracker)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                if copy:
+                    shutil.copyfile(file, target)
+                else:
+                    target.symlink_to(file.resolve())
+                count += 1
+    return count
+
+
+def _different_tables(left: Path, right: Path) -> tuple[int, list[str]]:
+    """(tables compared, tables whose rows differ) between two warehouses, over `COMPARED_SCHEMAS`."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{left}' as l (read_only)")
+        con.execute(f"attach '{right}' as r (read_only)")
+        schemas = ", ".join(f"'{s}'" for s in COMPARED_SCHEMAS)
+        tables = con.execute(
+            f"select table_schema, table_name from information_schema.tables where table_catalog = 'l' "
+            f"and table_schema in ({schemas}) and table_type = 'BASE TABLE' order by 1, 2").fetchall()
+        different = []
+        for schema, table in tables:
+            name = f'"{schema}"."{table}"'
+            (diff,) = con.execute(
+                f"select count(*) from ((select * from l.{name} except all select * from r.{name}) "
+                f"union all (select * from r.{name} except all select * from l.{name}))").fetchone()
+            if diff:
+                different.append(f"{schema}.{table} ({diff} rows)")
+        return len(tables), different
+    finally:
+        con.close()
+
+
+def run(world: Path, on_step: Callable[[str], None] = lambda _: None) -> TransformBench:
+    """Run the benchmark on the simulated world in `world` (see the module docstring)."""
+    from adledger.config import settings
+    from adledger.demo import ensure_local_secrets, world_sources_environment
+    from adledger.simulator import WorldManifest
+    from adledger.simulator.emulators import serve
+    from ingestion.pipelines import API_SOURCES, ingest_api, ingest_first_party, ingest_tracker
+
+    manifest = WorldManifest.load(world)
+    first = date.fromisoformat(str(manifest.start))
+    last = first + timedelta(days=int(manifest.days) - 1)
+    before = {str(first + timedelta(days=i)) for i in range(int(manifest.days) - 1)}
+    project_dir = settings().dbt_project_dir
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="adledger-bench-transform-") as tmp, serve(world) as apis:
+        data = Path(tmp) / "data"
+        tracker = Path(tmp) / "tracker"
+        os.environ.pop("ADLEDGER_WAREHOUSE", None)
+        os.environ.update({"ADLEDGER_DATA_DIR": str(data), **world_sources_environment(world, apis)})
+        try:
+            ensure_local_secrets()
+            warehouse = settings().warehouse
+            on_step(f"loading days {first} .. {last - timedelta(days=1)}")
+            link_tracker_days(world / "tracker", tracker, before)
+            ingest_first_party(world / "first_party")
+            for source in API_SOURCES:
+                ingest_api(source, end_date=last - timedelta(days=1))
+            loaded = ingest_tracker(tracker)
+            on_step("first dbt build (every model from scratch)")
+            dbt_target = Path(tmp) / "dbt-target"
+            first_build = _dbt(project_dir, warehouse, dbt_target)
+            on_step(f"loading the new day {last}")
+            link_tracker_days(world / "tracker", tracker, {str(last)}, copy=True)
+            for source in API_SOURCES:
+                ingest_api(source, start_date=last - timedelta(days=1), end_date=last)
+            new_day = ingest_tracker(tracker)
+            full_copy = Path(tmp) / "full" / "warehouse.duckdb"
+            full_copy.parent.mkdir()
+            shutil.copyfile(warehouse, full_copy)
+            on_step("incremental dbt build after the new day")
+            incremental = _dbt(project_dir, warehouse, dbt_target)
+            on_step("full-refresh dbt build of the same data")
+            full = _dbt(project_dir, full_copy, dbt_target, "--full-refresh")
+            on_step("comparing every staging, intermediate and mart table")
+            compared, different = _different_tables(warehouse, full_copy)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    return TransformBench(events=loaded.rows_valid + new_day.rows_valid, days=int(manifest.days),
+                          first_build_seconds=first_build, incremental_seconds=incremental, full_seconds=full,
+                          new_day_events=new_day.rows_valid, tables_compared=compared, tables_different=different)
