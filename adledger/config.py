@@ -30,6 +30,8 @@ class Settings:
     #: first day `adledger materialize` loads for the daily-partitioned sources when no range is given
     #: (`ADLEDGER_HISTORY_START`, YYYY-MM-DD; default 90 days before today, the API sources' default history)
     history_start: date = field(default_factory=lambda: _today() - timedelta(days=90))
+    #: raw tracker events older than this many days are purged daily (`ADLEDGER_RAW_RETENTION_DAYS`)
+    raw_retention_days: int = 400
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -72,11 +74,21 @@ def settings() -> Settings:
         dagster_url=os.environ.get("ADLEDGER_DAGSTER_URL", "http://127.0.0.1:3000").rstrip("/"),
         **({"history_start": date.fromisoformat(os.environ["ADLEDGER_HISTORY_START"])}
            if os.environ.get("ADLEDGER_HISTORY_START") else {}),
+        raw_retention_days=_positive_int("ADLEDGER_RAW_RETENTION_DAYS", 400),
     )
 
 
 def _today() -> date:
     return datetime.now(timezone.utc).date()
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name}={text!r} must be a whole number of days, at least 1")
+    return int(text)
 
 
 def _find_dbt_project() -> Path:

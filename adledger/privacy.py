@@ -86,3 +86,13 @@ def hash_email(email: str, salt: bytes | str) -> str:
     """Hex SHA-256 of ``salt + ":" + address`` with the address trimmed and lower-cased (UTF-8)."""
     normalised = email.strip().lower().encode("utf-8")
     return hashlib.sha256(_as_bytes(salt) + b":" + normalised).hexdigest()
+
+
+def erased_key_hash(kind: str, value: str, salt: bytes | str) -> str:
+    """Hex SHA-256 of ``salt + ":" + kind + ":" + value``: how an erased subject's identifier is remembered.
+
+    `kind` names the identifier (``user``, ``anonymous_id``, ``device_id``, ``email_hash``, ``order_id``,
+    ``session_id``), so equal strings of different kinds never collide. SQL computes the same value as
+    ``sha256(salt || ':' || kind || ':' || value)``.
+    """
+    return hashlib.sha256(_as_bytes(salt) + f":{kind}:{value}".encode("utf-8")).hexdigest()

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from adledger.config import settings
-from tests.oracles.sessions import channel_daily
+from tests.oracles.erasure import deletion_requests, erased_events
+from tests.oracles.sessions import channel_daily, read_events
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +22,12 @@ STABLE_TABLES = ("marts.mart_channel_daily", "marts.fct_attributed_conversions",
 def _query(sql: str) -> list[tuple]:
     with duckdb.connect(str(settings().warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def _erased(world) -> set[str]:
+    """messageIds of the tracker events the world's deletion requests erase (the pipeline removes them)."""
+    per_request = erased_events(read_events(world / "tracker"), deletion_requests(world))
+    return set().union(*per_request.values())
 
 
 def _snapshot() -> dict[str, list]:
@@ -51,7 +58,7 @@ def test_every_tracker_line_is_loaded_or_quarantined(world_pipeline):
     assert quarantined == counts["malformed_lines"]
     assert valid == counts["tracker_events"]
     ((events,),) = _query("select count(*) from raw_tracker.events")
-    assert events == counts["tracker_events"] - counts["duplicate_events"]
+    assert events == counts["tracker_events"] - counts["duplicate_events"] - len(_erased(world_pipeline.world))
     ((in_quality,),) = _query("select count(*) from quality.quarantined_rows")
     assert in_quality == counts["malformed_lines"]
 
@@ -60,7 +67,8 @@ def test_sessions_mart_matches_an_independent_recomputation(world_pipeline):
     rows = _query("select day, channel, sessions, visitors, conversions, revenue from marts.mart_channel_daily")
     got = {(d.isoformat(), c): {"sessions": s, "visitors": v, "conversions": n, "revenue": r}
            for d, c, s, v, n, r in rows}
-    expected = channel_daily(world_pipeline.world / "tracker", settings().dbt_project_dir / "seeds" / "channel_rules.csv")
+    expected = channel_daily(world_pipeline.world / "tracker", settings().dbt_project_dir / "seeds" / "channel_rules.csv",
+                             erased=_erased(world_pipeline.world))
     assert got == expected
 
 
@@ -125,7 +133,8 @@ def test_the_demo_summary_equals_numbers_recomputed_from_the_world_files(world_p
     from adledger.demo import channel_summary
 
     summary = {row["channel"]: row for row in channel_summary()}
-    visits = channel_daily(world_pipeline.world / "tracker", settings().dbt_project_dir / "seeds" / "channel_rules.csv")
+    visits = channel_daily(world_pipeline.world / "tracker", settings().dbt_project_dir / "seeds" / "channel_rules.csv",
+                           erased=_erased(world_pipeline.world))
     with (settings().dbt_project_dir / "seeds" / "spend_channels.csv").open() as fh:
         rules = list(csv.DictReader(fh))
     by_source = {r["cost_source"]: r["channel"] for r in rules if not r["source_channel"]}

@@ -90,12 +90,14 @@ def _classify(event: dict, rules: list[dict]) -> str:
     raise AssertionError("the seed has a catch-all rule")
 
 
-def channel_daily(root: Path, seed: Path, timeout_minutes: int = 30) -> dict[tuple[str, str], dict]:
-    """{(day, channel): {sessions, visitors, conversions, revenue}} recomputed from the files under `root`."""
+def channel_daily(root: Path, seed: Path, timeout_minutes: int = 30,
+                  erased: set[str] = frozenset()) -> dict[tuple[str, str], dict]:
+    """{(day, channel): {sessions, visitors, conversions, revenue}} recomputed from the files under `root`, without
+    the events whose messageId is in `erased` (removed by deletion requests)."""
     rules = _rules(seed)
     by_visitor: dict[str, list[dict]] = defaultdict(list)
     for e in read_events(root):
-        if e["type"] in ("page", "track") and e.get("anonymousId"):
+        if e["type"] in ("page", "track") and e.get("anonymousId") and e["messageId"] not in erased:
             by_visitor[e["anonymousId"]].append(e)
     out: dict[tuple[str, str], dict] = defaultdict(
         lambda: {"sessions": 0, "visitors": set(), "conversions": 0, "revenue": Decimal(0)})

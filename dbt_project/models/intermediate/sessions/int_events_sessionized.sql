@@ -69,7 +69,8 @@ final as (
         session_number,
         message_id,
         anonymous_id,
-        user_id,
+        {#- who the visitor is only with analytics consent; aggregates need the anonymous id alone -#}
+        case when {{ has_analytics_consent('consent_analytics') }} then user_id end as user_id,
         event_type,
         event_name,
         event_at,
@@ -89,7 +90,7 @@ final as (
         {{ has_analytics_consent('consent_analytics') }} as has_analytics_consent,
         consent_advertising,
         device_id,
-        email_hash,
+        case when {{ has_analytics_consent('consent_analytics') }} then email_hash end as email_hash,
         order_id,
         revenue,
         currency,
