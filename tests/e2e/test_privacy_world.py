@@ -256,10 +256,12 @@ def test_no_email_ip_or_user_agent_outside_raw(identifiers):
             for table, columns in tables:
                 for column in columns:
                     (n,) = con.execute(
-                        f'select count(*) from (select cast("{column}" as varchar) as v from {table}) '
-                        "where regexp_matches(v, $pattern) "
+                        # alert links point at our own Dagster UI (Settings.dagster_url, a loopback address here)
+                        f'select count(*) from (select replace(cast("{column}" as varchar), $ui, \'\') as v '
+                        f"from {table}) where regexp_matches(v, $pattern) "
                         "or (regexp_matches(v, $ipv4) and not regexp_matches(v, $prefix))",
-                        {"pattern": pattern, "ipv4": IPV4, "prefix": IPV4_PREFIX}).fetchone()
+                        {"pattern": pattern, "ipv4": IPV4, "prefix": IPV4_PREFIX,
+                         "ui": settings().dagster_url}).fetchone()
                     if n:
                         leaks[f"{path.name}:{table}.{column}"] = n
     assert leaks == {}

@@ -166,9 +166,15 @@ def test_the_pipeline_attributes_the_consented_order_to_paid_search(  # type: ig
 
     from adledger.config import settings
     from dagster_project.lib.env import export_dbt_environment
-    from ingestion.pipelines import ingest_tracker
+    from ingestion.pipelines import ingest_first_party, ingest_tracker
 
     cfg = settings()
+    # tracker staging applies the shop's recorded consent changes: this shop has one, for another visitor
+    shop = tmp_path / "first_party"
+    shop.mkdir()
+    (shop / "consent_changes.csv").write_text("customer_id,anonymous_id,changed_at,advertising,analytics,functional\n"
+                                              ",someone-else,2026-01-01T00:00:00.000Z,false,false,true\n")
+    ingest_first_party(shop)
     load = ingest_tracker(collector.out_dir)
     assert load.rows_quarantined == 0 and load.rows_valid == len(granted.events) + len(denied.events)
     project = str(cfg.dbt_project_dir)

@@ -158,16 +158,20 @@ def test_incrementality_of_the_ingested_holdout_list(world_pipeline):
     # the world's first-party export lists the Meta lift study's audience, held out or not; ingestion loads it into
     # raw_first_party.holdout_assignments and the asset measures the study from there
     world = world_pipeline.world
-    assignments = pd.read_csv(world / "first_party" / "holdout_assignments.csv", dtype={"customer_id": str})
+    exported = pd.read_csv(world / "first_party" / "holdout_assignments.csv", dtype={"customer_id": str})
+    truth = json.loads((world / "truth" / "manifest.json").read_text())["holdout"]
+    assert (int((~exported["is_holdout"]).sum()), int(exported["is_holdout"].sum())) == \
+        (truth["treated_users"], truth["holdout_users"])
+    # customers with an erasure request are gone from every table, the study list and their orders included
+    erased = set(pd.read_csv(world / "first_party" / "deletion_requests.csv", dtype=str)["customer_id"])
+    assignments = exported[~exported["customer_id"].isin(erased)]
     loaded = _frame("select customer_id, platform, is_holdout from raw_first_party.holdout_assignments")
     assert len(loaded) == len(assignments) and set(loaded["platform"]) == {"meta_ads"}
     assert loaded.set_index("customer_id")["is_holdout"].sort_index().equals(
         assignments.set_index("customer_id")["is_holdout"].sort_index())
-    truth = json.loads((world / "truth" / "manifest.json").read_text())["holdout"]
-    assert (int((~assignments["is_holdout"]).sum()), int(assignments["is_holdout"].sum())) == \
-        (truth["treated_users"], truth["holdout_users"])
     row = _frame("select * from analytics.incrementality").iloc[0]
-    orders = pd.read_csv(world / "first_party" / "orders.csv", usecols=["customer_id"])
+    orders = pd.read_csv(world / "first_party" / "orders.csv", usecols=["customer_id"], dtype=str)
+    orders = orders[~orders["customer_id"].isin(erased)]
     counts = orders["customer_id"].value_counts()
     treated = counts.reindex(assignments.loc[~assignments["is_holdout"], "customer_id"], fill_value=0)
     held = counts.reindex(assignments.loc[assignments["is_holdout"], "customer_id"], fill_value=0)

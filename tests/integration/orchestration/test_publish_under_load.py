@@ -129,7 +129,9 @@ def test_a_bad_batch_stops_the_run_alerts_and_keeps_what_readers_see(pipeline, h
     assert "on event_type: 1 unexpected (e.g. bogus)" in message
     assert "the published snapshot was not replaced" in message
     with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
-        rows = con.execute("select kind, asset, check_name, run_id, link, status from quality.alerts").fetchall()
+        # the module's first run alerted on the world's planted anomalies; this run's alerts are the others
+        rows = con.execute("select kind, asset, check_name, run_id, link, status from quality.alerts "
+                           "where kind <> 'anomaly'").fetchall()
     assert len(rows) == 1
     kind, asset, check, run_id, link, status = rows[0]
     assert (kind, asset, check, status) == ("check_failure", "raw_tracker/events", "gx_raw_tracker_events", "sent")
