@@ -53,7 +53,6 @@ def _dbt(project_dir: Path, warehouse: Path, target: Path, *args: str) -> float:
     """Run `dbt build` on `warehouse` with dbt's artifacts in `target` (kept between builds, so dbt parses the
     project partially, as a scheduled run does); return the wall time in seconds (raises with dbt's output on
     failure)."""
-    import json
 
     env = {**os.environ, "ADLEDGER_DBT_DUCKDB_PATH": str(warehouse), "ADLEDGER_DBT_TARGET": "duckdb"}
     dbt = Path(sys.executable).with_name("dbt")
@@ -65,10 +64,6 @@ def _dbt(project_dir: Path, warehouse: Path, target: Path, *args: str) -> float:
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{proc.stdout[-4000:]}")
-    results = json.loads((target / "run_results.json").read_text())
-    slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:8]
-    print(" ".join(args) or "build", round(results["elapsed_time"], 2),
-          [(r["unique_id"].split(".")[-1][:40], round(r["execution_time"], 2)) for r in slowest], file=sys.stderr)
     return seconds
 
 
