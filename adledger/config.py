@@ -29,7 +29,7 @@ class Settings:
     dagster_url: str = "http://127.0.0.1:3000"
     #: first day `adledger materialize` loads for the daily-partitioned sources when no range is given
     #: (`ADLEDGER_HISTORY_START`, YYYY-MM-DD; default 90 days before today, the API sources' default history)
-    history_start: date = field(default_factory=lambda: _today() - timedelta(days=90))
+    history_start: date = field(default_factory=lambda: today_utc() - timedelta(days=90))
     #: raw tracker events older than this many days are purged daily (`ADLEDGER_RAW_RETENTION_DAYS`)
     raw_retention_days: int = 400
 
@@ -78,7 +78,8 @@ def settings() -> Settings:
     )
 
 
-def _today() -> date:
+def today_utc() -> date:
+    """Today's date in UTC (the day partitions and history defaults count in)."""
     return datetime.now(timezone.utc).date()
 
 

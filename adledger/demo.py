@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from adledger.config import settings
+from adledger.config import settings, today_utc
 
 
 @dataclass
@@ -165,9 +165,9 @@ def materialize(select: str | None = None, console: Console | None = None,
         raise ValueError(f"the selection {select!r} matches no asset")
     tags = {}
     if any(graph.get(key).partitions_def is not None for key in keys):
-        from dagster_project.lib.partitions import PARTITIONS_START, range_tags, today
+        from dagster_project.lib.partitions import PARTITIONS_START, range_tags
 
-        first, last = partitions or (str(settings().history_start), str(today()))
+        first, last = partitions or (str(settings().history_start), str(today_utc()))
         if first < PARTITIONS_START:
             raise ValueError(f"{first} is before the first daily partition {PARTITIONS_START}: set "
                              f"ADLEDGER_PARTITIONS_START to {first} or earlier (or load from {PARTITIONS_START})")

@@ -69,11 +69,12 @@ def _dbt(project_dir: Path, warehouse: Path, target: Path, *args: str) -> float:
 
 def link_tracker_days(tracker: Path, into: Path, days: set[str], copy: bool = False) -> int:
     """Link (or copy: a fresh modification time, as a newly delivered file has) the tracker files of `days`
-    (YYYY-MM-DD, from the `YYYY/MM/DD/` folders) under `into`; count them."""
+    (YYYY-MM-DD, the tracker's delivery day of a file) under `into`; count them."""
+    from ingestion.tracker import file_day
+
     count = 0
     for file in sorted(tracker.rglob("*.jsonl*")):
-        day = "-".join(file.relative_to(tracker).parts[:3])
-        if day in days:
+        if file_day(str(file.relative_to(tracker))) in days:
             target = into / file.relative_to(tracker)
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():

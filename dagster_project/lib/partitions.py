@@ -13,7 +13,7 @@ after a run of the days before gives the same warehouse as one run of everything
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -45,6 +45,3 @@ def range_tags(first: date | str, last: date | str) -> dict[str, str]:
     """Run tags that make one run materialize the partitions `first`..`last` of every partitioned asset in it."""
     return {RANGE_START_TAG: str(first), RANGE_END_TAG: str(last)}
 
-
-def today() -> date:
-    return datetime.now(timezone.utc).date()

@@ -69,14 +69,15 @@ def freshness_policy_for(graph, key: dg.AssetKey) -> dg.FreshnessPolicy | None:
     return None
 
 
-def automation_condition_for(graph, key: dg.AssetKey) -> dg.AutomationCondition | None:
+def automation_condition_for(graph, key: dg.AssetKey, eager: dg.AutomationCondition) -> dg.AutomationCondition | None:
+    """`eager`: the graph's condition for assets built from a source (`eager_after_partitions`, built once)."""
     if key.path[0] == TRACKER_PREFIX:
         return dg.AutomationCondition.on_cron(TRACKER_CRON)
     if is_source(key):
         return None  # daily sources: the explicit `daily_sources` schedule
     if not graph.get(key).parent_keys:
         return dg.AutomationCondition.on_missing()
-    return eager_after_partitions(graph) if upstream_sources(graph, key) else None
+    return eager if upstream_sources(graph, key) else None
 
 
 def eager_after_partitions(graph) -> dg.AutomationCondition:
@@ -97,7 +98,8 @@ def with_orchestration_policies(defs: dg.Definitions) -> dg.Definitions:
     """
     graph = defs.resolve_asset_graph()
     freshness = {k: freshness_policy_for(graph, k) for k in graph.materializable_asset_keys}
-    automation = {k: automation_condition_for(graph, k) for k in graph.materializable_asset_keys}
+    eager = eager_after_partitions(graph)
+    automation = {k: automation_condition_for(graph, k, eager) for k in graph.materializable_asset_keys}
 
     def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
         if freshness.get(spec.key) is not None:
