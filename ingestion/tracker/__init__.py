@@ -24,9 +24,7 @@ import pyarrow as pa
 from dlt.common.storages.fsspec_filesystem import FileItem, FileItemDict
 from dlt.sources.filesystem import filesystem
 
-from ingestion.tracker.parse import TrackerParser
-
-EVENTS_KEY = "message_id"
+from ingestion.tracker.parse import EVENT_KEY, ParquetSink, TrackerParser, WrittenBatch
 
 
 class _KnownArrowHintNotice(logging.Filter):
@@ -46,7 +44,9 @@ def tracker(
     file_glob: str = "**/*.jsonl*",
     email_salt: str = dlt.secrets.value,
     ip_hash_key: str = dlt.secrets.value,
-    files_per_batch: int = 200,
+    files_per_batch: int = 1000,
+    batch_bytes: int = 16 * 1024 * 1024,
+    memory_limit: str = "1GB",
 ):
     """Tracker events from JSON-lines files under `path` (a local directory or an fsspec URL).
 
@@ -55,7 +55,11 @@ def tracker(
         file_glob: which files to read, relative to `path`.
         email_salt: salt for the SHA-256 of e-mail addresses (secret, `SOURCES__EMAIL_SALT`).
         ip_hash_key: key for the hash of IP addresses (secret, `SOURCES__IP_HASH_KEY`).
-        files_per_batch: files parsed in one DuckDB pass.
+        files_per_batch: files listed per page; each page's events go to one Parquet file (one load job).
+        batch_bytes: files are parsed in one DuckDB pass up to about this many bytes as stored (a larger file is a
+            batch of its own). Gzip'd Segment events take about 120 bytes each, so the default is about 140k events:
+            memory stays bounded however large the run.
+        memory_limit: DuckDB memory limit of the parser (DuckDB syntax); beyond it DuckDB spills to disk.
     """
     listing = filesystem(
         bucket_url=path,
@@ -65,26 +69,61 @@ def tracker(
     )
     # one parser (one DuckDB connection) for the whole run, so a messageId repeated in a later file of the same run
     # is dropped here; across runs the insert-only merge on message_id keeps the first delivery
-    parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key)
-    return listing | events(parser=parser)
+    parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key, memory_limit=memory_limit)
+    return listing | events(parser=parser, batch_bytes=batch_bytes)
 
 
 @dlt.transformer(
     name="events",
-    primary_key=EVENTS_KEY,
+    primary_key=EVENT_KEY,
     write_disposition={"disposition": "merge", "strategy": "insert-only"},
     schema_contract={"columns": "evolve", "data_type": "freeze"},
 )
-def events(files: List[FileItem], parser: TrackerParser) -> Iterator[object]:
-    """Parse a page of listed files into events, quarantined rows and per-file line counts."""
-    with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp:
-        local = [_local_copy(FileItemDict(item), Path(tmp)) for item in files]
-        load_id = dlt.current.load_package_state()["load_id"]
-        batch = parser.parse(local, names=[item["relative_path"] for item in files], load_id=load_id)
-    yield batch.events
-    if batch.quarantined.num_rows:
+def events(files: List[FileItem], parser: TrackerParser, batch_bytes: int) -> Iterator[object]:
+    """Parse a page of listed files, batch by batch, into events, quarantined rows and per-file line counts.
+
+    The events of every batch stream from DuckDB as Arrow record batches into one Parquet file per page, which dlt
+    imports into the load package as it is (a hard link: no normalization, no rewrite); dlt's DuckDB loader copies
+    it into the staging table with `read_parquet` and merges from there.
+    """
+    load_id = dlt.current.load_package_state()["load_id"]
+    with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp, \
+            ParquetSink(str(Path(tmp) / "events.parquet")) as sink:
+        for batch in _batches(files, batch_bytes):
+            local = [_local_copy(FileItemDict(item), Path(tmp)) for item in batch]
+            parsed = parser.parse_to_parquet(local, sink, names=[item["relative_path"] for item in batch],
+                                             load_id=load_id)
+            yield from _accounting_items(parsed, batch, load_id)
+            for copy in local:
+                if copy.startswith(tmp):
+                    Path(copy).unlink()
+        sink.close()
+        if sink.rows:
+            # dlt hard-links (or copies) the file into the load package before this generator resumes
+            yield dlt.mark.with_file_import(sink.path, "parquet", sink.rows, hints=sink.schema.empty_table())
+        elif sink.schema is not None:
+            yield sink.schema.empty_table()  # no events: the table and its columns exist all the same
+
+
+def _batches(files: List[FileItem], batch_bytes: int) -> Iterator[List[FileItem]]:
+    """Consecutive runs of `files` of at most `batch_bytes` bytes in all (at least one file each)."""
+    batch: List[FileItem] = []
+    size = 0
+    for item in files:
+        if batch and size + item["size_in_bytes"] > batch_bytes:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item["size_in_bytes"]
+    if batch:
+        yield batch
+
+
+def _accounting_items(parsed: WrittenBatch, files: List[FileItem], load_id: str) -> Iterator[object]:
+    """The dlt items of one parsed batch besides its events: the quarantined rows, the per-file line counts."""
+    if parsed.quarantined.num_rows:
         yield dlt.mark.with_hints(
-            batch.quarantined,
+            parsed.quarantined,
             dlt.mark.make_hints(
                 table_name="quarantined_rows",
                 primary_key=["file", "line"],
@@ -96,12 +135,12 @@ def events(files: List[FileItem], parser: TrackerParser) -> Iterator[object]:
     yield dlt.mark.with_hints(
         pa.table(
             {
-                "file": [f.file for f in batch.files],
-                "modification_date": pa.array([modified[f.file] for f in batch.files], pa.timestamp("us", "UTC")),
-                "lines_read": pa.array([f.lines_read for f in batch.files], pa.int64()),
-                "rows_valid": pa.array([f.rows_valid for f in batch.files], pa.int64()),
-                "rows_quarantined": pa.array([f.rows_quarantined for f in batch.files], pa.int64()),
-                "_load_id": pa.array([load_id] * len(batch.files), pa.string()),
+                "file": [f.file for f in parsed.files],
+                "modification_date": pa.array([modified[f.file] for f in parsed.files], pa.timestamp("us", "UTC")),
+                "lines_read": pa.array([f.lines_read for f in parsed.files], pa.int64()),
+                "rows_valid": pa.array([f.rows_valid for f in parsed.files], pa.int64()),
+                "rows_quarantined": pa.array([f.rows_quarantined for f in parsed.files], pa.int64()),
+                "_load_id": pa.array([load_id] * len(parsed.files), pa.string()),
             }
         ),
         dlt.mark.make_hints(
