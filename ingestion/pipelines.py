@@ -31,7 +31,8 @@ def destination(cfg: Settings | None = None, memory_limit: str | None = None):
         return dlt.destinations.postgres(credentials=cfg.postgres_url)
     cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
     if memory_limit:
-        return dlt.destinations.duckdb({"database": str(cfg.warehouse), "global_config": {"memory_limit": memory_limit}})
+        config = {"memory_limit": memory_limit}
+        return dlt.destinations.duckdb({"database": str(cfg.warehouse), "global_config": config})
     return dlt.destinations.duckdb(str(cfg.warehouse))
 
 

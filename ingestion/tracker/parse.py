@@ -249,7 +249,8 @@ with lines as (
   from _lines group by _path
 ), rejected as (select _path, count(*) as rejected from _rejected group by _path)
 select n.path as _path, n.name as _file, coalesce(l.positions, 0) as positions,
-       coalesce(l.lines, 0) + coalesce(r.rejected, 0) as lines_read, coalesce(l.bad, 0) + coalesce(r.rejected, 0) as bad,
+       coalesce(l.lines, 0) + coalesce(r.rejected, 0) as lines_read,
+       coalesce(l.bad, 0) + coalesce(r.rejected, 0) as bad,
        coalesce(r.rejected, 0) as rejected, l.first_ord, coalesce(l.contiguous, true) as contiguous
 from _names n left join lines l on l._path = n.path left join rejected r on r._path = n.path
 """
@@ -352,8 +353,9 @@ class TrackerParser:
         if memory_limit:
             self._con.execute("set memory_limit = $limit", {"limit": memory_limit})
         ipad, opad = hmac_pads(ip_key)
-        self._params = {"email_salt": email_salt, "ip_ipad": ipad, "ip_opad": opad, "load_id": ""}
+        self._ip_pads = {"ip_ipad": ipad, "ip_opad": opad}
         self._events_params = {"email_salt": email_salt, "load_id": ""}
+        self._names: dict[str, str] = {}
         self._con.execute("create temp table _seen (id uhugeint)")
 
     def close(self) -> None:
@@ -381,7 +383,7 @@ class TrackerParser:
         `_files`."""
         con = self._con
         files = list(files)
-        self._params["load_id"] = self._events_params["load_id"] = load_id
+        self._events_params["load_id"] = load_id
         con.execute("drop table if exists _rejects; drop table if exists _rejects_scan")
         self._names = dict(zip(files, names or files))
         con.register("_names", pa.table({"path": list(self._names), "name": list(self._names.values())}))
@@ -395,15 +397,15 @@ class TrackerParser:
         )
         con.execute(_FILES_SQL)
         con.execute(_KEEP_SQL)
-        con.execute(_IPS_SQL, {"ip_ipad": self._params["ip_ipad"], "ip_opad": self._params["ip_opad"]})
+        con.execute(_IPS_SQL, self._ip_pads)
 
     def _accounting(self) -> tuple[pa.Table, list[FileStats]]:
         """The quarantined rows and per-file counts of the staged batch; its valid messageIds become seen."""
         con = self._con
         con.execute("insert into _seen select md5_number(j.messageId) from _lines where _reason is null and not _blank")
-        quarantined = con.sql(_QUARANTINE_SQL, params={"load_id": self._params["load_id"]}).to_arrow_table()
-        counts = {path: (lines, bad) for path, lines, bad in con.execute("select _path, lines_read, bad from _files")
-                  .fetchall()}
+        quarantined = con.sql(_QUARANTINE_SQL, params={"load_id": self._events_params["load_id"]}).to_arrow_table()
+        counts = {path: (lines, bad)
+                  for path, lines, bad in con.execute("select _path, lines_read, bad from _files").fetchall()}
         stats = [FileStats(name, counts[path][0], counts[path][0] - counts[path][1], counts[path][1])
                  for path, name in self._names.items()]
         con.unregister("_names")
