@@ -2,13 +2,13 @@
 
 Each batch of files is read once as lines of text with their position (`read_csv` with a delimiter JSON never
 contains unescaped, `WITH ORDINALITY`), every line is parsed once with `json_transform` and checked against the
-event contract in the same query, and the result is kept in a temporary table: valid rows become events (written
-straight to Parquet by DuckDB for dlt, or returned as Arrow), invalid ones are quarantined with their file, line and
-reason, and the per-file counts come from the same table. Lines that are not valid UTF-8 are caught by DuckDB's
-reject table and quarantined too.
+event contract in the same query, and the result is kept in a temporary table: valid rows become events (streamed
+as Arrow record batches into a Parquet file for dlt, or returned as one Arrow table), invalid ones are quarantined
+with their file, line and reason, and the per-file counts come from the same table. Lines that are not valid UTF-8
+are caught by DuckDB's reject table and quarantined too.
 
-Either way: lines read = valid rows + quarantined rows, per file (reported in `FileStats`). Blank lines are not
-records and are skipped, as DuckDB's JSON reader does.
+Lines read = valid rows + quarantined rows, per file (reported in `FileStats`). Blank lines are not records and are
+skipped, as DuckDB's JSON reader does.
 """
 
 from __future__ import annotations
