@@ -17,9 +17,10 @@ from dlt.common.pipeline import LoadInfo
 from adledger.config import Settings, settings
 
 
-#: DuckDB settings while loading tracker events, the largest loads: a memory cap (DuckDB spills to disk beyond it) and
-#: no insertion order to keep, which DuckDB's docs recommend for bulk loads (less memory, parallel appends)
-TRACKER_LOAD_CONFIG = {"memory_limit": "1GB", "preserve_insertion_order": False}
+#: DuckDB settings of a source's load connections. Tracker events are the largest loads: a memory cap (DuckDB spills
+#: to disk beyond it) and no insertion order to keep, which DuckDB's docs recommend for bulk loads (less memory,
+#: parallel appends).
+DUCKDB_LOAD_CONFIG: dict[str, dict[str, Any]] = {"tracker": {"memory_limit": "1GB", "preserve_insertion_order": False}}
 
 
 def destination(cfg: Settings | None = None, duckdb_config: Mapping[str, Any] | None = None):
@@ -37,13 +38,14 @@ def destination(cfg: Settings | None = None, duckdb_config: Mapping[str, Any] | 
     return dlt.destinations.duckdb(str(cfg.warehouse))
 
 
-def pipeline(source_name: str, cfg: Settings | None = None,
-             duckdb_config: Mapping[str, Any] | None = None) -> dlt.Pipeline:
-    """The pipeline that loads `source_name` into dataset `raw_<source_name>`; its state lives beside the data."""
+def pipeline(source_name: str, cfg: Settings | None = None) -> dlt.Pipeline:
+    """The pipeline that loads `source_name` into dataset `raw_<source_name>`; its state lives beside the data.
+
+    On DuckDB, the load uses the source's `DUCKDB_LOAD_CONFIG` settings, if any."""
     cfg = cfg or settings()
     return dlt.pipeline(
         pipeline_name=f"adledger_{source_name}",
-        destination=destination(cfg, duckdb_config),
+        destination=destination(cfg, DUCKDB_LOAD_CONFIG.get(source_name)),
         dataset_name=f"raw_{source_name}",
         pipelines_dir=str(cfg.data_dir / "dlt_pipelines"),
         progress="log" if cfg.env == "prod" else None,
@@ -63,7 +65,7 @@ def ingest_tracker(path: str | Path, cfg: Settings | None = None) -> TrackerLoad
     """Load new tracker files under `path` into `raw_tracker` and report the line accounting of this run."""
     from ingestion.tracker import tracker
 
-    pipe = pipeline("tracker", cfg, duckdb_config=TRACKER_LOAD_CONFIG)
+    pipe = pipeline("tracker", cfg)
     if pipe.has_pending_data:  # a crashed run left extracted files (and the cursor that goes with them): load first
         pipe.run()
     info = pipe.run(tracker(path=str(path)))
