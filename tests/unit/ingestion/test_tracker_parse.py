@@ -196,3 +196,13 @@ def test_quarantined_raw_text_holds_no_nul_bytes(parser, tmp_path):
     (row,) = batch.quarantined.to_pylist()
     assert "\x00" not in row["raw"] and "\\u0000" in row["raw"]
     assert row["line"] == 1
+
+
+def test_a_truncated_line_that_ends_in_a_brace_is_still_malformed_json(parser, tmp_path):
+    """A cut right after a nested object looks braced at both ends; it must be quarantined, not fail the batch."""
+    cut = '{"type": "page", "messageId": "cut", "context": {"ip": "192.0.2.1"}'
+    f = _write(tmp_path / "t.jsonl", [json.dumps(_event("ok1")), cut, json.dumps(_event("ok2"))])
+    batch = parser.parse([f], names=["t"])
+    assert [(r["line"], r["reason"], r["raw"]) for r in batch.quarantined.to_pylist()] == [(2, "malformed JSON", cut)]
+    assert sorted(batch.events.column("message_id").to_pylist()) == ["ok1", "ok2"]
+    assert batch.files == [FileStats("t", 3, 2, 1)]
