@@ -24,7 +24,7 @@ import pyarrow as pa
 from dlt.common.storages.fsspec_filesystem import FileItem, FileItemDict
 from dlt.sources.filesystem import filesystem
 
-from ingestion.tracker.parse import EVENT_KEY, ParquetSink, TrackerParser, WrittenBatch
+from ingestion.tracker.parse import EVENT_KEY, ParsedBatch, TrackerParser
 
 
 class _KnownArrowHintNotice(logging.Filter):
@@ -55,7 +55,7 @@ def tracker(
         file_glob: which files to read, relative to `path`.
         email_salt: salt for the SHA-256 of e-mail addresses (secret, `SOURCES__EMAIL_SALT`).
         ip_hash_key: key for the hash of IP addresses (secret, `SOURCES__IP_HASH_KEY`).
-        files_per_batch: files listed per page; each page's events go to one Parquet file (one load job).
+        files_per_batch: files listed per page.
         batch_bytes: files are parsed in one DuckDB pass up to about this many bytes as stored (a larger file is a
             batch of its own). Gzip'd Segment events take about 120 bytes each, so the default is about 140k events:
             memory stays bounded however large the run.
@@ -82,27 +82,19 @@ def tracker(
 def events(files: List[FileItem], parser: TrackerParser, batch_bytes: int) -> Iterator[object]:
     """Parse a page of listed files, batch by batch, into events, quarantined rows and per-file line counts.
 
-    The events of every batch stream from DuckDB as Arrow record batches into one Parquet file per page, which dlt
-    imports into the load package as it is (a hard link: no normalization, no rewrite); dlt's DuckDB loader copies
-    it into the staging table with `read_parquet` and merges from there.
+    Each batch's events are one Arrow table (bounded by `batch_bytes`), which dlt writes to Parquet in the extract
+    step with the table's schema, so normalize imports the file as it is.
     """
     load_id = dlt.current.load_package_state()["load_id"]
-    with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp, \
-            ParquetSink(str(Path(tmp) / "events.parquet")) as sink:
+    with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp:
         for batch in _batches(files, batch_bytes):
             local = [_local_copy(FileItemDict(item), Path(tmp)) for item in batch]
-            parsed = parser.parse_to_parquet(local, sink, names=[item["relative_path"] for item in batch],
-                                             load_id=load_id)
-            yield from _accounting_items(parsed, batch, load_id)
+            parsed = parser.parse(local, names=[item["relative_path"] for item in batch], load_id=load_id)
             for copy in local:
                 if copy.startswith(tmp):
                     Path(copy).unlink()
-        sink.close()
-        if sink.rows:
-            # dlt hard-links (or copies) the file into the load package before this generator resumes
-            yield dlt.mark.with_file_import(sink.path, "parquet", sink.rows, hints=sink.schema.empty_table())
-        elif sink.schema is not None:
-            yield sink.schema.empty_table()  # no events: the table and its columns exist all the same
+            yield parsed.events
+            yield from _accounting_items(parsed, batch, load_id)
 
 
 def _batches(files: List[FileItem], batch_bytes: int) -> Iterator[List[FileItem]]:
@@ -119,7 +111,7 @@ def _batches(files: List[FileItem], batch_bytes: int) -> Iterator[List[FileItem]
         yield batch
 
 
-def _accounting_items(parsed: WrittenBatch, files: List[FileItem], load_id: str) -> Iterator[object]:
+def _accounting_items(parsed: ParsedBatch, files: List[FileItem], load_id: str) -> Iterator[object]:
     """The dlt items of one parsed batch besides its events: the quarantined rows, the per-file line counts."""
     if parsed.quarantined.num_rows:
         yield dlt.mark.with_hints(

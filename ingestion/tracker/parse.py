@@ -2,9 +2,9 @@
 
 Each batch of files is read once as lines of text with their position (`read_csv` with a delimiter JSON never
 contains unescaped, `WITH ORDINALITY`), every line is parsed once with `json_transform` and checked against the
-event contract in the same query, and the result is kept in a temporary table: valid rows become events (streamed
-as Arrow record batches into a Parquet file for dlt, or returned as one Arrow table), invalid ones are quarantined
-with their file, line and reason, and the per-file counts come from the same table. Lines that are not valid UTF-8
+event contract in the same query, and the result is kept in a temporary table: valid rows become events (one Arrow
+table per batch), invalid ones are quarantined with their file, line and reason, and the per-file counts come from
+the same table. Lines that are not valid UTF-8
 are caught by DuckDB's reject table and quarantined too.
 
 Lines read = valid rows + quarantined rows, per file (reported in `FileStats`). Blank lines are not records and are
@@ -20,7 +20,6 @@ from typing import Sequence
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 #: click ids read from the landing URL (`context.page.url`), in the order they are checked for `click_id_type`
 CLICK_IDS = ("gclid", "gbraid", "wbraid", "dclid", "msclkid", "fbclid", "ttclid", "li_fat_id", "irclickid", "sccid")
@@ -286,53 +285,6 @@ order by file, line
 _EVENTS_SQL = _shape_sql("(select j, _file from _lines semi join _keep using (_ord))")
 
 
-@dataclass(frozen=True)
-class WrittenBatch:
-    """A parsed batch whose `rows` events were appended to a `ParquetSink`."""
-
-    rows: int
-    quarantined: pa.Table
-    files: list[FileStats]
-
-
-class ParquetSink:
-    """Events of several batches appended to one Parquet file, one row group per Arrow record batch.
-
-    Every column but `message_id` is written as nullable, whatever a batch holds, so the file matches the `events`
-    table's dlt schema and dlt loads it as it is (it rewrites Parquet files whose schema differs from the table's).
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = str(path)
-        self.rows = 0
-        self.schema: pa.Schema | None = None
-        self._writer: pq.ParquetWriter | None = None
-
-    def write(self, reader: pa.RecordBatchReader) -> int:
-        """Append every batch of `reader`; returns the rows written."""
-        if self._writer is None:
-            self.schema = pa.schema([f.with_nullable(f.name != EVENT_KEY) for f in reader.schema])
-            # read once by the loader: no dictionaries or statistics to build, only cheap compression
-            self._writer = pq.ParquetWriter(self.path, self.schema, compression="snappy", use_dictionary=False,
-                                            write_statistics=False)
-        rows = 0
-        for batch in reader:
-            self._writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=self.schema))
-            rows += batch.num_rows
-        self.rows += rows
-        return rows
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-
-    def __enter__(self) -> "ParquetSink":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 class TrackerParser:
     """Parses batches of local JSON-lines files (plain or gzip) with one DuckDB connection.
 
@@ -363,20 +315,11 @@ class TrackerParser:
 
     def parse(self, files: Sequence[str], names: Sequence[str] | None = None, load_id: str = "") -> ParsedBatch:
         """Parse `files` (local paths) into Arrow; `names` are recorded in `_file` (default: the paths), `load_id`
-        in `_load_id`."""
+        in `_load_id`. Timestamps come tagged `UTC`, as dlt's schema has them, so dlt writes the table as it is."""
         self._stage(files, names, load_id)
         events = self._con.sql(_EVENTS_SQL, params=self._events_params).to_arrow_table()
         quarantined, stats = self._accounting()
         return ParsedBatch(events, quarantined, stats)
-
-    def parse_to_parquet(self, files: Sequence[str], sink: ParquetSink, names: Sequence[str] | None = None,
-                         load_id: str = "", rows_per_group: int = 65536) -> WrittenBatch:
-        """Like `parse`, but the events stream from DuckDB in Arrow record batches of `rows_per_group` rows into
-        `sink`, so a batch's events are never held in Python memory at once."""
-        self._stage(files, names, load_id)
-        rows = sink.write(self._con.sql(_EVENTS_SQL, params=self._events_params).to_arrow_reader(rows_per_group))
-        quarantined, stats = self._accounting()
-        return WrittenBatch(rows, quarantined, stats)
 
     def _stage(self, files: Sequence[str], names: Sequence[str] | None, load_id: str) -> None:
         """Read and check every line of `files` into `_lines`, unreadable lines into `_rejected`, counts into
