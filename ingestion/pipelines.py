@@ -9,6 +9,7 @@ import importlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, Mapping
 
 import dlt
 from dlt.common.pipeline import LoadInfo
@@ -16,22 +17,34 @@ from dlt.common.pipeline import LoadInfo
 from adledger.config import Settings, settings
 
 
-def destination(cfg: Settings | None = None):
-    """The dlt destination for the configured environment: the DuckDB warehouse file, or PostgreSQL."""
+#: DuckDB settings of a source's load connections. Tracker events are the largest loads: without a cap DuckDB took
+#: 11 GB loading 11.4M events (its default is 80 % of RAM); beyond the cap it spills to disk.
+DUCKDB_LOAD_CONFIG: dict[str, dict[str, Any]] = {"tracker": {"memory_limit": "1GB"}}
+
+
+def destination(cfg: Settings | None = None, duckdb_config: Mapping[str, Any] | None = None):
+    """The dlt destination for the configured environment: the DuckDB warehouse file, or PostgreSQL.
+
+    `duckdb_config` are DuckDB settings for the load's connections (e.g. `memory_limit`); default: DuckDB's own.
+    """
     cfg = cfg or settings()
     if cfg.dbt_target == "postgres":
         # the same server and database dbt's `postgres` target uses (ADLEDGER_PG_*), unless dlt config says otherwise
         return dlt.destinations.postgres(credentials=cfg.postgres_url)
     cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if duckdb_config:
+        return dlt.destinations.duckdb({"database": str(cfg.warehouse), "global_config": dict(duckdb_config)})
     return dlt.destinations.duckdb(str(cfg.warehouse))
 
 
 def pipeline(source_name: str, cfg: Settings | None = None) -> dlt.Pipeline:
-    """The pipeline that loads `source_name` into dataset `raw_<source_name>`; its state lives beside the data."""
+    """The pipeline that loads `source_name` into dataset `raw_<source_name>`; its state lives beside the data.
+
+    On DuckDB, the load uses the source's `DUCKDB_LOAD_CONFIG` settings, if any."""
     cfg = cfg or settings()
     return dlt.pipeline(
         pipeline_name=f"adledger_{source_name}",
-        destination=destination(cfg),
+        destination=destination(cfg, DUCKDB_LOAD_CONFIG.get(source_name)),
         dataset_name=f"raw_{source_name}",
         pipelines_dir=str(cfg.data_dir / "dlt_pipelines"),
         progress="log" if cfg.env == "prod" else None,

@@ -17,15 +17,16 @@ from pathlib import Path
 
 _RAW = """
 import duckdb, json, resource, sys, time
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 con = duckdb.connect(sys.argv[2])
-t = time.perf_counter()
+c, t = cpu(), time.perf_counter()
 # the Segment top level typed, nested objects kept as JSON: what a DuckDB user writes for this spec (auto-detecting
 # the union of every file's nested shapes takes far more memory than this machine has at 1M events)
 con.execute("create table events as select * from read_json(?, format='newline_delimited', ignore_errors=true, "
             "columns=" + sys.argv[3] + ")", [sys.argv[1] + '/**/*.jsonl*'])
-seconds = time.perf_counter() - t
+seconds, cpu_seconds = time.perf_counter() - t, cpu() - c
 rows = con.execute("select count(*) from events").fetchone()[0]
-print(json.dumps({"seconds": seconds, "rows": rows,
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "rows": rows,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -34,10 +35,12 @@ import json, resource, sys, time
 t = time.perf_counter()
 from ingestion.pipelines import ingest_tracker
 imported = time.perf_counter() - t
-t = time.perf_counter()
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+c, t = cpu(), time.perf_counter()
 load = ingest_tracker(sys.argv[1])
-seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "import_seconds": imported, "rows": load.rows_valid,
+seconds, cpu_seconds = time.perf_counter() - t, cpu() - c
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "import_seconds": imported,
+                  "rows": load.rows_valid,
                   "lines": load.lines_read, "quarantined": load.rows_quarantined,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -53,15 +56,24 @@ class IngestBench:
     events: int
     files: int
     raw_seconds: float
+    raw_cpu_seconds: float
     raw_rss_mb: float
     seconds: float
+    cpu_seconds: float
     import_seconds: float
     rss_mb: float
     quarantined: int
 
     @property
     def ratio(self) -> float:
+        """Wall-clock seconds of adledger over raw DuckDB's."""
         return self.seconds / self.raw_seconds
+
+    @property
+    def cpu_ratio(self) -> float:
+        """CPU seconds (user + system, all threads) of adledger over raw DuckDB's: what a busy machine inflates
+        least."""
+        return self.cpu_seconds / self.raw_cpu_seconds
 
 
 def _child(code: str, args: list[str], env: dict[str, str]) -> dict:
@@ -80,6 +92,7 @@ def run(tracker_dir: Path) -> IngestBench:
                "SOURCES__IP_HASH_KEY": os.environ.get("SOURCES__IP_HASH_KEY", "bench-key")}
         env.pop("ADLEDGER_WAREHOUSE", None)
         ours = _child(_ADLEDGER, [str(tracker_dir)], env)
-    return IngestBench(events=ours["rows"], files=files, raw_seconds=raw["seconds"], raw_rss_mb=raw["rss_mb"],
-                       seconds=ours["seconds"], import_seconds=ours["import_seconds"], rss_mb=ours["rss_mb"],
+    return IngestBench(events=ours["rows"], files=files, raw_seconds=raw["seconds"],
+                       raw_cpu_seconds=raw["cpu_seconds"], raw_rss_mb=raw["rss_mb"], seconds=ours["seconds"],
+                       cpu_seconds=ours["cpu_seconds"], import_seconds=ours["import_seconds"], rss_mb=ours["rss_mb"],
                        quarantined=ours["quarantined"])

@@ -148,15 +148,15 @@ def bench_ingest(
         with err.status("timing raw DuckDB read_json, then adledger's tracker pipeline ..."):
             result = run(world / "tracker")
     table = Table(title=f"bench ingest: {result.events:,} events in {result.files:,} files")
-    for col in ("", "seconds", "events/s", "peak RSS MB"):
+    for col in ("", "seconds", "CPU seconds", "events/s", "peak RSS MB"):
         table.add_column(col, justify="right")
-    table.add_row("raw DuckDB read_json → table", f"{result.raw_seconds:.2f}",
+    table.add_row("raw DuckDB read_json → table", f"{result.raw_seconds:.2f}", f"{result.raw_cpu_seconds:.2f}",
                   f"{result.events / result.raw_seconds:,.0f}", f"{result.raw_rss_mb:,.0f}")
-    table.add_row("adledger ingest tracker (dlt)", f"{result.seconds:.2f}", f"{result.events / result.seconds:,.0f}",
-                  f"{result.rss_mb:,.0f}")
+    table.add_row("adledger ingest tracker (dlt)", f"{result.seconds:.2f}", f"{result.cpu_seconds:.2f}",
+                  f"{result.events / result.seconds:,.0f}", f"{result.rss_mb:,.0f}")
     out.print(table)
-    out.print(f"ratio adledger / raw DuckDB: {result.ratio:.2f}  (import of dlt and friends, not timed: "
-              f"{result.import_seconds:.1f} s; quarantined lines: {result.quarantined:,})")
+    out.print(f"ratio adledger / raw DuckDB: {result.ratio:.2f} (CPU seconds: {result.cpu_ratio:.2f})  (import of dlt "
+              f"and friends, not timed: {result.import_seconds:.1f} s; quarantined lines: {result.quarantined:,})")
 
 
 def bench_transform(

@@ -2,14 +2,14 @@
 
 Tables in `raw_tracker`:
 
-* `events` — one row per distinct `messageId` (first one wins: `insert-only` merge), PII hashed at the door
+* `events` — one row per distinct `messageId` (the first delivery wins), PII hashed at the door
   (`email_hash`, `ip_hash`, `ip_prefix`), consent flags, UTM and click ids parsed from `context.page.url`.
 * `quarantined_rows` — every line that failed parsing or the event contract, with `file`, `line`, `reason`, `raw`
   (dbt exposes them as `quality.quarantined_rows`).
 * `files` — per file read: lines read, valid rows, quarantined rows (lines read = valid + quarantined).
 
 Files are picked up incrementally on their modification date, so a file that grows (the collector's current hour)
-is read again; its already-loaded events are not duplicated because `events` merges on `message_id`.
+is read again; its already-loaded events are not loaded again (the extract drops ids `events` holds).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Iterator, List, Optional
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.storages.fsspec_filesystem import FileItem, FileItemDict
 from dlt.sources.filesystem import filesystem
 
-from ingestion.tracker.parse import TrackerParser
+from ingestion.tracker.parse import EVENT_KEY, ParsedBatch, TrackerParser
 
-EVENTS_KEY = "message_id"
 _DAY = re.compile(r"(\d{4})[/-](\d{2})[/-](\d{2})")
 
 
@@ -64,7 +64,9 @@ def tracker(
     file_glob: str = "**/*.jsonl*",
     email_salt: str = dlt.secrets.value,
     ip_hash_key: str = dlt.secrets.value,
-    files_per_batch: int = 200,
+    files_per_batch: int = 1000,
+    batch_bytes: int = 16 * 1024 * 1024,
+    memory_limit: str = "1GB",
     days: Optional[List[str]] = None,
 ):
     """Tracker events from JSON-lines files under `path` (a local directory or an fsspec URL).
@@ -72,14 +74,18 @@ def tracker(
     Without `days`, a run reads the files new or grown since the last run (dlt incremental on their modification
     date). With `days` (YYYY-MM-DD), it reads every file delivered on those days (day folders `YYYY/MM/DD/`, or a
     `YYYY-MM-DD` in the file name), whatever was read before and without moving the cursor: a backfill. Reading a
-    file again is harmless (events merge insert-only on messageId; quarantined rows and file counts are replaced).
+    file again is harmless (events already loaded are dropped; quarantined rows and file counts are replaced).
 
     Args:
         path: directory or bucket prefix holding the files (`SOURCES__TRACKER__PATH`).
         file_glob: which files to read, relative to `path`.
         email_salt: salt for the SHA-256 of e-mail addresses (secret, `SOURCES__EMAIL_SALT`).
         ip_hash_key: key for the hash of IP addresses (secret, `SOURCES__IP_HASH_KEY`).
-        files_per_batch: files parsed in one DuckDB pass.
+        files_per_batch: files listed per page.
+        batch_bytes: files are parsed in one DuckDB pass up to about this many bytes as stored (a larger file is a
+            batch of its own). Gzip'd Segment events take about 120 bytes each, so the default is about 140k events:
+            memory stays bounded however large the run.
+        memory_limit: DuckDB memory limit of the parser (DuckDB syntax); beyond it DuckDB spills to disk.
         days: read the files of these days only (a backfill), see above.
     """
     listing = filesystem(
@@ -93,27 +99,92 @@ def tracker(
         # dlt applies the filter to each file of a page (and drops pages left empty)
         listing = listing.add_filter(lambda item: _day_of(item["relative_path"]) in wanted)
     # one parser (one DuckDB connection) for the whole run, so a messageId repeated in a later file of the same run
-    # is dropped here; across runs the insert-only merge on message_id keeps the first delivery
-    parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key)
-    return listing | events(parser=parser)
+    # is dropped here; across runs `_new_events` drops the ids the destination holds
+    parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key, memory_limit=memory_limit)
+    return listing | events(parser=parser, batch_bytes=batch_bytes)
 
 
 @dlt.transformer(
     name="events",
-    primary_key=EVENTS_KEY,
-    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    primary_key=EVENT_KEY,
+    # delete-insert, not insert-only: dlt deduplicates the staging rows by key only in delete-insert, and a load job
+    # re-run after a crash between its staging copy and its completion record copies its rows twice; the first
+    # delivery still wins because the extract drops ids the destination already holds (`_new_events`)
+    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+    columns={"received_at": {"dedup_sort": "asc"}},
     schema_contract={"columns": "evolve", "data_type": "freeze"},
 )
-def events(files: List[FileItem], parser: TrackerParser) -> Iterator[object]:
-    """Parse a page of listed files into events, quarantined rows and per-file line counts."""
+def events(files: List[FileItem], parser: TrackerParser, batch_bytes: int) -> Iterator[object]:
+    """Parse a page of listed files, batch by batch, into events, quarantined rows and per-file line counts.
+
+    Each batch's events are one Arrow table (bounded by `batch_bytes`), which dlt writes to Parquet in the extract
+    step with the table's schema, so normalize imports the file as it is.
+    """
+    load_id = dlt.current.load_package_state()["load_id"]
     with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp:
-        local = [_local_copy(FileItemDict(item), Path(tmp)) for item in files]
-        load_id = dlt.current.load_package_state()["load_id"]
-        batch = parser.parse(local, names=[item["relative_path"] for item in files], load_id=load_id)
-    yield batch.events
-    if batch.quarantined.num_rows:
+        for batch in _batches(files, batch_bytes):
+            local = [_local_copy(FileItemDict(item), Path(tmp)) for item in batch]
+            parsed = parser.parse(local, names=[item["relative_path"] for item in batch], load_id=load_id)
+            for copy in local:
+                if copy.startswith(tmp):
+                    Path(copy).unlink()
+            yield _new_events(parsed.events)
+            yield from _accounting_items(parsed, batch, load_id)
+
+
+def _new_events(events: pa.Table) -> pa.Table:
+    """`events` without the messageIds the destination's `events` table already holds: across runs the first
+    delivery of a messageId wins (within a run the parser keeps the first), whatever the order of crashes and
+    reruns, and a backfill of days already loaded changes nothing."""
+    if not events.num_rows:
+        return events
+    loaded = _loaded_ids(dlt.current.pipeline(), events.column(EVENT_KEY))
+    if not len(loaded):
+        return events
+    return events.filter(pc.invert(pc.is_in(events.column(EVENT_KEY), value_set=loaded)))
+
+
+def _loaded_ids(pipe: dlt.Pipeline, ids: pa.ChunkedArray) -> pa.Array:
+    """Which of `ids` the destination's `events` table holds (none before its first load)."""
+    with pipe.sql_client() as client:
+        (exists,), = client.execute_sql(
+            "select count(*) from information_schema.tables where table_schema = %s and table_name = %s",
+            client.dataset_name, "events")
+        if not exists:
+            return pa.array([], ids.type)
+        table = client.make_qualified_table_name("events")
+        if pipe.destination.destination_type.endswith("duckdb"):
+            con = client.native_connection
+            con.register("_adledger_batch_ids", pa.table({EVENT_KEY: ids.cast(pa.string())}))
+            try:
+                found = con.sql(f"select {EVENT_KEY} from {table} "
+                                f"semi join _adledger_batch_ids using ({EVENT_KEY})").to_arrow_table()
+            finally:
+                con.unregister("_adledger_batch_ids")
+            return found.column(EVENT_KEY).combine_chunks().cast(ids.type)
+        rows = client.execute_sql(f"select {EVENT_KEY} from {table} where {EVENT_KEY} = any(%s)", ids.to_pylist())
+        return pa.array([row[0] for row in rows or []], ids.type)
+
+
+def _batches(files: List[FileItem], batch_bytes: int) -> Iterator[List[FileItem]]:
+    """Consecutive runs of `files` of at most `batch_bytes` bytes in all (at least one file each)."""
+    batch: List[FileItem] = []
+    size = 0
+    for item in files:
+        if batch and size + item["size_in_bytes"] > batch_bytes:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item["size_in_bytes"]
+    if batch:
+        yield batch
+
+
+def _accounting_items(parsed: ParsedBatch, files: List[FileItem], load_id: str) -> Iterator[object]:
+    """The dlt items of one parsed batch besides its events: the quarantined rows, the per-file line counts."""
+    if parsed.quarantined.num_rows:
         yield dlt.mark.with_hints(
-            batch.quarantined,
+            parsed.quarantined,
             dlt.mark.make_hints(
                 table_name="quarantined_rows",
                 primary_key=["file", "line"],
@@ -125,12 +196,12 @@ def events(files: List[FileItem], parser: TrackerParser) -> Iterator[object]:
     yield dlt.mark.with_hints(
         pa.table(
             {
-                "file": [f.file for f in batch.files],
-                "modification_date": pa.array([modified[f.file] for f in batch.files], pa.timestamp("us", "UTC")),
-                "lines_read": pa.array([f.lines_read for f in batch.files], pa.int64()),
-                "rows_valid": pa.array([f.rows_valid for f in batch.files], pa.int64()),
-                "rows_quarantined": pa.array([f.rows_quarantined for f in batch.files], pa.int64()),
-                "_load_id": pa.array([load_id] * len(batch.files), pa.string()),
+                "file": [f.file for f in parsed.files],
+                "modification_date": pa.array([modified[f.file] for f in parsed.files], pa.timestamp("us", "UTC")),
+                "lines_read": pa.array([f.lines_read for f in parsed.files], pa.int64()),
+                "rows_valid": pa.array([f.rows_valid for f in parsed.files], pa.int64()),
+                "rows_quarantined": pa.array([f.rows_quarantined for f in parsed.files], pa.int64()),
+                "_load_id": pa.array([load_id] * len(parsed.files), pa.string()),
             }
         ),
         dlt.mark.make_hints(

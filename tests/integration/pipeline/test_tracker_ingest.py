@@ -53,3 +53,29 @@ def test_a_growing_file_adds_only_its_new_events(adledger_env, tracker_logs):
     assert load.files == 1
     assert _count("select count(*) from raw_tracker.events") == tracker_logs.good_events + 3
     assert _count("select count(*) from raw_tracker.quarantined_rows") == tracker_logs.bad_lines
+
+
+def test_the_first_delivery_of_a_message_id_wins_across_runs_and_backfills(adledger_env, tracker_logs):
+    from ingestion.pipelines import pipeline
+    from ingestion.tracker import tracker
+
+    ingest_tracker(tracker_logs.root)
+    first = json.loads(gzip.decompress(tracker_logs.files[0].read_bytes()).splitlines()[0])
+    row = f"select ip_hash, received_at from raw_tracker.events where message_id = '{first['messageId']}'"
+    with duckdb.connect(str(settings().warehouse), read_only=True) as con:
+        original = con.execute(row).fetchall()
+    # a later day redelivers that event from another address, with one new event
+    again = {**first, "receivedAt": "2026-01-05T08:00:00.000Z",
+             "context": {**first.get("context", {}), "ip": "203.0.113.9"}}
+    new = {"type": "page", "messageId": "day5-new", "timestamp": "2026-01-05T08:00:00.000Z", "anonymousId": "v5"}
+    later = tracker_logs.root / "2026" / "01" / "05" / "2026-01-05T08.jsonl.gz"
+    later.parent.mkdir(parents=True)
+    later.write_bytes(gzip.compress((json.dumps(again) + "\n" + json.dumps(new) + "\n").encode()))
+
+    ingest_tracker(tracker_logs.root)
+    pipeline("tracker").run(tracker(path=str(tracker_logs.root), days=["2026-01-05"]))  # a backfill of that day
+
+    assert _count("select count(*) from raw_tracker.events") == tracker_logs.good_events + 1
+    assert _count("select count(distinct message_id) from raw_tracker.events") == tracker_logs.good_events + 1
+    with duckdb.connect(str(settings().warehouse), read_only=True) as con:
+        assert con.execute(row).fetchall() == original

@@ -6,10 +6,11 @@ import gzip
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from adledger.privacy import hash_email, hash_ip
-from ingestion.tracker.parse import TrackerParser
+from ingestion.tracker.parse import FileStats, TrackerParser
 
 SALT, KEY = "salt-1", "key-1"
 
@@ -36,7 +37,7 @@ def parser():
     p.close()
 
 
-def test_clean_file_takes_fast_path_and_parses_every_field(parser, tmp_path):
+def test_clean_file_parses_every_field(parser, tmp_path):
     url = "https://shop.example.com/x?utm_source=Google&utm_medium=cpc&utm_campaign=Spring%20Sale&gclid=Cj0K_1#top"
     ev = _event(
         "m1",
@@ -121,15 +122,35 @@ def test_duplicates_within_a_batch_keep_the_first_received(parser, tmp_path):
     assert sum(s.rows_valid for s in batch.files) == 2
 
 
-def test_fast_and_exact_paths_give_the_same_rows(parser, tmp_path):
-    lines = [json.dumps(_event(f"m{i}", context={"page": {"url": f"https://a.b/?utm_source=s{i}&fbclid=f{i}"}}))
-             for i in range(50)]
-    f = _write(tmp_path / "c.jsonl", lines)
-    fast = parser.parse([f], names=["c"])
-    exact = parser._exact([f], ["c"])
-    cols = [c for c in fast.events.column_names]
-    key = lambda t: sorted(t.select(cols).to_pylist(), key=lambda r: r["message_id"])  # noqa: E731
-    assert key(fast.events) == key(exact.events)
+def test_events_come_with_utc_timestamps_and_one_row_per_valid_line(parser, tmp_path):
+    lines = [json.dumps(_event(f"m{i}", receivedAt="2026-03-01T12:00:01Z")) for i in range(50)]
+    f = _write(tmp_path / "c.jsonl", lines + ["{broken"])
+    batch = parser.parse([f], names=["c"], load_id="L")
+    assert batch.events.num_rows == 50
+    assert batch.events.schema.field("event_at").type == pa.timestamp("us", tz="UTC")  # as dlt's schema has them
+    assert set(batch.events.column("_load_id").to_pylist()) == {"L"}
+    assert batch.files == [FileStats("c", 51, 50, 1)]
+
+
+def test_a_messageid_already_returned_by_the_parser_is_not_returned_again(parser, tmp_path):
+    f1 = _write(tmp_path / "1.jsonl", [json.dumps(_event("a")), json.dumps(_event("b"))])
+    f2 = _write(tmp_path / "2.jsonl", [json.dumps(_event("b", name="late copy")), json.dumps(_event("c"))])
+    first = parser.parse([f1])
+    second = parser.parse([f2])
+    assert sorted(first.events.column("message_id").to_pylist()) == ["a", "b"]
+    assert second.events.column("message_id").to_pylist() == ["c"]
+    assert [s.rows_valid for s in second.files] == [2]  # the repeat is a valid line, just not a new event
+
+
+def test_line_numbers_count_blank_lines_and_objects_may_follow_whitespace(parser, tmp_path):
+    f = tmp_path / "w.jsonl"
+    f.write_bytes(b"\n" + b"  " + json.dumps(_event("sp")).encode() + b"\n \t [1]\n{bad\n   \n"
+                  + json.dumps(_event("ok")).encode() + b"\n")
+    batch = parser.parse([str(f)], names=["w"])
+    assert [(r["line"], r["reason"]) for r in batch.quarantined.to_pylist()] == [
+        (3, "not a JSON object"), (4, "malformed JSON")]
+    assert sorted(batch.events.column("message_id").to_pylist()) == ["ok", "sp"]
+    assert batch.files == [FileStats("w", 4, 2, 2)]
 
 
 def test_empty_ip_key_is_refused():
@@ -160,3 +181,13 @@ def test_quarantined_raw_text_holds_no_nul_bytes(parser, tmp_path):
     (row,) = batch.quarantined.to_pylist()
     assert "\x00" not in row["raw"] and "\\u0000" in row["raw"]
     assert row["line"] == 1
+
+
+def test_a_truncated_line_that_ends_in_a_brace_is_still_malformed_json(parser, tmp_path):
+    """A cut right after a nested object looks braced at both ends; it must be quarantined, not fail the batch."""
+    cut = '{"type": "page", "messageId": "cut", "context": {"ip": "192.0.2.1"}'
+    f = _write(tmp_path / "t.jsonl", [json.dumps(_event("ok1")), cut, json.dumps(_event("ok2"))])
+    batch = parser.parse([f], names=["t"])
+    assert [(r["line"], r["reason"], r["raw"]) for r in batch.quarantined.to_pylist()] == [(2, "malformed JSON", cut)]
+    assert sorted(batch.events.column("message_id").to_pylist()) == ["ok1", "ok2"]
+    assert batch.files == [FileStats("t", 3, 2, 1)]
