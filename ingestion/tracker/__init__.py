@@ -111,7 +111,6 @@ def tracker(
     # re-run after a crash between its staging copy and its completion record copies its rows twice; the first
     # delivery still wins because the extract drops ids the destination already holds (`_new_events`)
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-    columns={"received_at": {"dedup_sort": "asc"}},
     schema_contract={"columns": "evolve", "data_type": "freeze"},
 )
 def events(files: List[FileItem], parser: TrackerParser, batch_bytes: int) -> Iterator[object]:
