@@ -14,6 +14,13 @@ from adledger.config import settings
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(scope="module")
+def world_pipeline(shared_world_pipeline):
+    """This module only reads the whole run's tables: it shares the session's run."""
+    return shared_world_pipeline
+
+
 API_PLATFORMS = ("google_ads", "microsoft_ads", "meta_ads", "tiktok_ads")
 
 

@@ -26,6 +26,13 @@ from tests.unit.report.marts import write_published, write_warehouse
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def world_pipeline(shared_world_pipeline):
+    """This module only reads the whole run's tables: it shares the session's run."""
+    return shared_world_pipeline
+
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
 #: what every trace of the chart draws in the SVG: a path per line, bar or marker group

@@ -16,6 +16,13 @@ from adledger.config import settings
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(scope="module")
+def world_pipeline(shared_world_pipeline):
+    """This module only reads the whole run's tables: it shares the session's run."""
+    return shared_world_pipeline
+
+
 ANALYTICS_ASSETS = ("analytics/attribution_credits", "marts/mart_markov_removal_effects",
                     "marts/mart_experiment_results", "analytics/incrementality", "analytics/attribution_drift",
                     "analytics/creative_fatigue")
