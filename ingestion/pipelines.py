@@ -6,6 +6,7 @@ Sources never build pipelines themselves; this module (or Dagster, through the s
 from __future__ import annotations
 
 import importlib
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -60,13 +61,40 @@ class TrackerLoad:
     rows_quarantined: int
 
 
+def load_pending(pipe: dlt.Pipeline) -> None:
+    """Finish what a crashed run left, before a run extracts anything: a run killed after extracting left a package
+    (rows and the cursor that goes with them) that dlt's `run()` would load while skipping the new extraction, so it
+    is loaded first. The tracker's events are appended, so its repeated copies of a re-run load job are removed
+    after that load and before every run (the crash may have come between the two)."""
+    _drop_normalized_leftovers(pipe)
+    if pipe.pipeline_name == "adledger_tracker":
+        from ingestion.tracker import drop_double_copies
+
+        drop_double_copies(pipe)
+        if pipe.has_pending_data:
+            pipe.run()
+            drop_double_copies(pipe)
+    elif pipe.has_pending_data:
+        pipe.run()
+
+
+def _drop_normalized_leftovers(pipe: dlt.Pipeline) -> None:
+    """Delete extracted packages that normalize had already moved on. dlt's normalize commits a package to the
+    load storage and then deletes the extracted copy (a tree); a process killed before or during that deletion
+    leaves an extracted package (whole or without its job folders) that the next run would normalize again and
+    fail on. Its rows are safe in the load storage under the same load id."""
+    moved_on = {*pipe.list_normalized_load_packages(), *pipe.list_completed_load_packages()}
+    for load_id in pipe.list_extracted_load_packages():
+        if load_id in moved_on:
+            shutil.rmtree(Path(pipe.working_dir) / "normalize" / "extracted" / load_id, ignore_errors=True)
+
+
 def ingest_tracker(path: str | Path, cfg: Settings | None = None) -> TrackerLoad:
     """Load new tracker files under `path` into `raw_tracker` and report the line accounting of this run."""
     from ingestion.tracker import tracker
 
     pipe = pipeline("tracker", cfg)
-    if pipe.has_pending_data:  # a crashed run left extracted files (and the cursor that goes with them): load first
-        pipe.run()
+    load_pending(pipe)
     info = pipe.run(tracker(path=str(path)))
     files = _this_run_files(pipe, info)
     return TrackerLoad(
@@ -141,10 +169,7 @@ def ingest_api(
     dates = {k: str(v) for k, v in (("start_date", start_date), ("end_date", end_date)) if v is not None}
     pipe = pipeline(source_name, cfg)
     try:
-        if pipe.has_pending_data:
-            # a run killed after extracting left a package (rows and the cursor that goes with them): load it
-            # first, since dlt's run() would load it and skip the extraction
-            pipe.run()
+        load_pending(pipe)
         info = pipe.run(factory(**dates))
     except Exception as exc:
         raise IngestError(source_name, _failure_message(source_name, exc)) from exc

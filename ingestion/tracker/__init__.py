@@ -99,7 +99,7 @@ def tracker(
         # dlt applies the filter to each file of a page (and drops pages left empty)
         listing = listing.add_filter(lambda item: _day_of(item["relative_path"]) in wanted)
     # one parser (one DuckDB connection) for the whole run, so a messageId repeated in a later file of the same run
-    # is dropped here; across runs `_new_events` drops the ids the destination holds
+    # is dropped here; across runs `_LoadedIds` drops the ids the destination holds
     parser = TrackerParser(email_salt=email_salt, ip_key=ip_hash_key, memory_limit=memory_limit)
     return listing | events(parser=parser, batch_bytes=batch_bytes)
 
@@ -107,10 +107,11 @@ def tracker(
 @dlt.transformer(
     name="events",
     primary_key=EVENT_KEY,
-    # delete-insert, not insert-only: dlt deduplicates the staging rows by key only in delete-insert, and a load job
-    # re-run after a crash between its staging copy and its completion record copies its rows twice; the first
-    # delivery still wins because the extract drops ids the destination already holds (`_new_events`)
-    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+    # append: the extract drops ids the destination already holds (`_LoadedIds`), so the first delivery wins and a
+    # re-read file adds nothing, without a merge (a merge's staging copy and window over every column took 11 GB at
+    # 10M events). A load job re-run after a crash between its copy and its completion record appends its rows
+    # twice: `drop_double_copies` removes them after a resumed load and at the start of every run.
+    write_disposition="append",
     schema_contract={"columns": "evolve", "data_type": "freeze"},
 )
 def events(files: List[FileItem], parser: TrackerParser, batch_bytes: int) -> Iterator[object]:
@@ -120,49 +121,89 @@ def events(files: List[FileItem], parser: TrackerParser, batch_bytes: int) -> It
     step with the table's schema, so normalize imports the file as it is.
     """
     load_id = dlt.current.load_package_state()["load_id"]
-    with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp:
+    pipe = dlt.current.pipeline()
+    # one destination connection per page: a connection per batch grew the process by ~100 MB per batch
+    with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp, pipe.sql_client() as client:
+        loaded = _LoadedIds(client, pipe.destination.destination_type.endswith("duckdb"))
         for batch in _batches(files, batch_bytes):
             local = [_local_copy(FileItemDict(item), Path(tmp)) for item in batch]
             parsed = parser.parse(local, names=[item["relative_path"] for item in batch], load_id=load_id)
             for copy in local:
                 if copy.startswith(tmp):
                     Path(copy).unlink()
-            yield _new_events(parsed.events)
+            yield loaded.drop_from(parsed.events)
             yield from _accounting_items(parsed, batch, load_id)
 
 
-def _new_events(events: pa.Table) -> pa.Table:
-    """`events` without the messageIds the destination's `events` table already holds: across runs the first
-    delivery of a messageId wins (within a run the parser keeps the first), whatever the order of crashes and
-    reruns, and a backfill of days already loaded changes nothing."""
-    if not events.num_rows:
-        return events
-    loaded = _loaded_ids(dlt.current.pipeline(), events.column(EVENT_KEY))
-    if not len(loaded):
-        return events
-    return events.filter(pc.invert(pc.is_in(events.column(EVENT_KEY), value_set=loaded)))
+class _LoadedIds:
+    """The messageIds the destination's `events` table already holds, asked per batch over one connection."""
 
+    def __init__(self, client, duckdb_destination: bool) -> None:
+        self._client = client
+        self._duckdb = duckdb_destination
+        self._table = client.make_qualified_table_name("events") if _has_table(client, "events") else None
 
-def _loaded_ids(pipe: dlt.Pipeline, ids: pa.ChunkedArray) -> pa.Array:
-    """Which of `ids` the destination's `events` table holds (none before its first load)."""
-    with pipe.sql_client() as client:
-        (exists,), = client.execute_sql(
-            "select count(*) from information_schema.tables where table_schema = %s and table_name = %s",
-            client.dataset_name, "events")
-        if not exists:
-            return pa.array([], ids.type)
-        table = client.make_qualified_table_name("events")
-        if pipe.destination.destination_type.endswith("duckdb"):
-            con = client.native_connection
+    def drop_from(self, events: pa.Table) -> pa.Table:
+        """`events` without the messageIds the destination holds: across runs the first delivery of a messageId
+        wins (within a run the parser keeps the first), whatever the order of crashes and reruns, and a backfill of
+        days already loaded changes nothing."""
+        if self._table is None or not events.num_rows:
+            return events
+        loaded = self._among(events.column(EVENT_KEY))
+        if not len(loaded):
+            return events
+        return events.filter(pc.invert(pc.is_in(events.column(EVENT_KEY), value_set=loaded)))
+
+    def _among(self, ids: pa.ChunkedArray) -> pa.Array:
+        if self._duckdb:
+            con = self._client.native_connection
             con.register("_adledger_batch_ids", pa.table({EVENT_KEY: ids.cast(pa.string())}))
             try:
-                found = con.sql(f"select {EVENT_KEY} from {table} "
+                found = con.sql(f"select {EVENT_KEY} from {self._table} "
                                 f"semi join _adledger_batch_ids using ({EVENT_KEY})").to_arrow_table()
             finally:
                 con.unregister("_adledger_batch_ids")
             return found.column(EVENT_KEY).combine_chunks().cast(ids.type)
-        rows = client.execute_sql(f"select {EVENT_KEY} from {table} where {EVENT_KEY} = any(%s)", ids.to_pylist())
+        rows = self._client.execute_sql(f"select {EVENT_KEY} from {self._table} where {EVENT_KEY} = any(%s)",
+                                        ids.to_pylist())
         return pa.array([row[0] for row in rows or []], ids.type)
+
+
+def drop_double_copies(pipe: dlt.Pipeline) -> int:
+    """Remove repeated copies of events within the latest completed load; returns how many rows were removed.
+
+    dlt records a load job as done after its rows are committed; a process killed in between re-runs the job when
+    the package is resumed, and an append job appends its rows again. Every copy of a job carries the package's
+    `_load_id`, and a load never holds a messageId twice otherwise (the parser keeps one per run), so the repeats
+    are exactly the rows beyond the first per messageId of that load. Call it after a resumed load and before
+    every run (a crash may come between the two).
+    """
+    with pipe.sql_client() as client:
+        if not _has_table(client, "events") or not _has_table(client, "_dlt_loads"):
+            return 0
+        events = client.make_qualified_table_name("events")
+        (latest,), = client.execute_sql(f"select max(load_id) from {client.make_qualified_table_name('_dlt_loads')}")
+        if latest is None:
+            return 0
+        (repeats,), = client.execute_sql(
+            f"select count(*) - count(distinct {EVENT_KEY}) from {events} where _load_id = %s", latest)
+        if not repeats:
+            return 0
+        row = "rowid" if pipe.destination.destination_type.endswith("duckdb") else "ctid"
+        client.execute_sql(
+            f"delete from {events} where _load_id = %s and {row} in (select {row} from (select {row}, row_number() "
+            f"over (partition by {EVENT_KEY} order by {row}) as copy from {events} where _load_id = %s) as copies "
+            "where copy > 1)", latest, latest)
+        logging.getLogger(__name__).warning(
+            "removed %d repeated tracker events of load %s (a load job re-run after a crash)", repeats, latest)
+        return int(repeats)
+
+
+def _has_table(client, table: str) -> bool:
+    (found,), = client.execute_sql(
+        "select count(*) from information_schema.tables where table_schema = %s and table_name = %s",
+        client.dataset_name, table)
+    return bool(found)
 
 
 def _batches(files: List[FileItem], batch_bytes: int) -> Iterator[List[FileItem]]:

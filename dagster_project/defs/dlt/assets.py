@@ -18,7 +18,7 @@ from dagster_project.lib.env import WAREHOUSE_WRITER_POOL
 from dagster_project.lib.keys import DltTranslator
 from dagster_project.lib.partitions import DAILY, SINGLE_RUN, days_between, partition_days
 from dagster_project.lib.retries import INGESTION_RETRY, retry_transient
-from ingestion.pipelines import API_SOURCES, pipeline
+from ingestion.pipelines import API_SOURCES, load_pending, pipeline
 
 #: placeholders for what each source requires from config, so its tables can be described without credentials
 _SPEC_ARGS: dict[str, dict] = {
@@ -72,8 +72,7 @@ def _dlt_source_assets(name: str) -> dg.AssetsDefinition:
     @retry_transient(INGESTION_RETRY)  # dlt_assets takes no retry_policy: transient source errors retried with backoff
     def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         pipe = pipeline(name)
-        if pipe.has_pending_data:  # a crashed run left rows and their cursor in a package: load them first
-            pipe.run()
+        load_pending(pipe)  # a crashed run left rows and their cursor in a package: load them first
         source = factory(**_partition_arguments(name, context))
         yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=pipe)
 

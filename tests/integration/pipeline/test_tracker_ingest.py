@@ -79,3 +79,39 @@ def test_the_first_delivery_of_a_message_id_wins_across_runs_and_backfills(adled
     assert _count("select count(distinct message_id) from raw_tracker.events") == tracker_logs.good_events + 1
     with duckdb.connect(str(settings().warehouse), read_only=True) as con:
         assert con.execute(row).fetchall() == original
+
+
+def test_a_load_job_appended_twice_is_settled_before_the_next_run(adledger_env, tracker_logs):
+    """What a load job re-run after a crash between its commit and its completion record leaves: its rows twice."""
+    ingest_tracker(tracker_logs.root)
+    snapshot = "select md5(string_agg(message_id || coalesce(ip_hash, ''), ',' order by message_id)) from raw_tracker.events"
+    before = _count(snapshot)
+    with duckdb.connect(str(settings().warehouse)) as con:
+        con.execute("insert into raw_tracker.events select * from raw_tracker.events "
+                    "where _load_id = (select max(load_id) from raw_tracker._dlt_loads)")
+    assert _count("select count(*) from raw_tracker.events") == 2 * tracker_logs.good_events
+
+    ingest_tracker(tracker_logs.root)
+
+    assert _count("select count(*) from raw_tracker.events") == tracker_logs.good_events
+    assert _count(snapshot) == before
+
+
+def test_a_run_killed_while_dlt_deleted_a_normalized_package_is_not_blocked_by_its_leftover(adledger_env, tracker_logs):
+    """dlt's normalize commits a package and then deletes its extracted copy, a tree: a kill during the deletion
+    leaves the package's folder without its jobs, which dlt would try to normalize again."""
+    from ingestion.pipelines import pipeline
+
+    ingest_tracker(tracker_logs.root)
+    pipe = pipeline("tracker")
+    (load_id,) = pipe.list_completed_load_packages()
+    leftover = settings().data_dir / "dlt_pipelines" / pipe.pipeline_name / "normalize" / "extracted" / load_id
+    leftover.mkdir(parents=True)
+    (leftover / "load_package_state.json").write_text("{}")
+    assert pipeline("tracker").has_pending_data
+
+    again = ingest_tracker(tracker_logs.root)
+
+    assert again.files == 0
+    assert not leftover.exists()
+    assert _count("select count(*) from raw_tracker.events") == tracker_logs.good_events
