@@ -11,6 +11,8 @@ Rules (the mobile measurement partners' published fraud rules, transposed from a
   Singular "click injection"): a click whose session converts within `click_injection_max_seconds`, flagged in dbt;
 - abnormal CTR per placement (Singular/Kochava anomaly rules): a campaign-day whose click-through rate is far
   above its baseline (`abnormal_ctr_anomalies`).
+- click flooding (`flooding.py`) and abnormal conversion rate (`conversion_rate.py`) judge a publisher (partner or
+  campaign, `publisher_of`) rather than a click.
 Flagged clicks of one campaign less than `gap` apart form one incident (a burst); injected clicks of one
 partner less than `injection_gap` apart form one incident. Affected spend of a burst = its clicks x the CPC of that
 campaign-day (spend / clicks, USD); money at stake of an injection = revenue of the orders whose last click was
