@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from adledger.analytics.anomalies.detect import detect
+from adledger.analytics.anomalies.records import FAMILY_OF
 from adledger.analytics.anomalies.scoring import KIND_FAMILY, load_incidents, score, score_types
 from adledger.analytics.anomalies.world import load_world
 
@@ -40,8 +41,12 @@ class Evaluation:
         return out[["incidents", "found", "recall", "anomalies", "matching", "precision"]]
 
     def type_table(self) -> pd.DataFrame:
-        """One row per anomaly type: the incidents of its family it found on its own (recall) and its precision."""
+        """One row per anomaly type: the incidents of its family (over every world) it found on its own (recall),
+        and its precision."""
+        family_incidents = self.recall.assign(family=self.recall["kind"].map(KIND_FAMILY)).groupby("family")[
+            "incidents"].sum()
         out = self.types.set_index("anomaly_type").sort_index()
+        out["incidents"] = out.index.map(FAMILY_OF).map(family_incidents).fillna(0).astype(int)
         out["recall"] = out["found"] / out["incidents"].where(out["incidents"] > 0)
         out["precision"] = out["matching"] / out["anomalies"].where(out["anomalies"] > 0)
         return out[["incidents", "found", "recall", "anomalies", "matching", "precision"]]
@@ -76,6 +81,5 @@ def evaluate(seeds: Iterable[int], days: int, scale: float, workdir: Path, seeds
             progress(f"seed {seed}: {len(anomalies)} anomalies")
     recall = pd.concat(recalls).groupby("kind", as_index=False)[["incidents", "found"]].sum()
     precision = pd.concat(precisions).groupby("family", as_index=False)[["anomalies", "matching"]].sum()
-    by_type = pd.concat(types).groupby("anomaly_type", as_index=False)[
-        ["anomalies", "matching", "incidents", "found"]].sum()
+    by_type = pd.concat(types).groupby("anomaly_type", as_index=False)[["anomalies", "matching", "found"]].sum()
     return Evaluation(recall=recall, precision=precision, anomalies=found, types=by_type, seconds=seconds)

@@ -72,13 +72,12 @@ def score(anomalies: pd.DataFrame, incidents: pd.DataFrame) -> tuple[pd.DataFram
 
 
 def score_types(anomalies: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
-    """Per anomaly type found: `anomalies`, `matching` (those that match an incident), `incidents` (of the kinds
-    its family detects) and `found` (those incidents this type alone matched): each detector on its own."""
+    """Per anomaly type found: `anomalies`, `matching` (those that match an incident) and `found` (the incidents of
+    the kinds its family detects that this type alone matched): each detector on its own."""
     hit = hit_matrix(anomalies, incidents)
     rows = []
     for kind, part in anomalies.groupby("anomaly_type"):
-        family = part["family"].iloc[0]
-        theirs = incidents.index[incidents["kind"].map(KIND_FAMILY) == family]
+        theirs = incidents.index[incidents["kind"].map(KIND_FAMILY) == part["family"].iloc[0]]
         rows.append({"anomaly_type": kind, "anomalies": len(part), "matching": int(hit.loc[part.index].any(axis=1).sum()),
-                     "incidents": len(theirs), "found": int(hit.loc[part.index, theirs].any(axis=0).sum())})
-    return pd.DataFrame(rows, columns=["anomaly_type", "anomalies", "matching", "incidents", "found"])
+                     "found": int(hit.loc[part.index, theirs].any(axis=0).sum())})
+    return pd.DataFrame(rows, columns=["anomaly_type", "anomalies", "matching", "found"])
