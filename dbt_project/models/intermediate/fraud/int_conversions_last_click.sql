@@ -2,7 +2,7 @@
     from an ad click id or a tagged campaign link, at most `attribution_lookback_days` before the order and not after
     it, with its channel, its publisher (macro `fraud_publisher`) and the click-to-order time in seconds (CTIT, the
     statistic of the click-flooding rule in `int_click_flooding_sources`). Orders without such a click are left out.
-    The same definition as the light ledger of `adledger.analytics.anomalies.world`. -#}
+    The light ledger of `adledger.analytics.anomalies.world` computes the same from a world's files. -#}
 with events as (
 
     select * from {{ ref('int_events_sessionized') }}
