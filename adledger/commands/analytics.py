@@ -227,19 +227,25 @@ def bench_anomalies(
                     con.execute("select count(*) from read_json(?, format = 'newline_delimited', "
                                 "ignore_errors = true)", [glob]).fetchone()
             duckdb_seconds = time.perf_counter() - start
-    table = result.table()
-    out_table = Table(title=f"bench anomalies: seeds {seeds}, {days} days, scale {scale}")
-    for name in ("type", "incidents", "found", "recall", "anomalies", "matching", "precision"):
-        out_table.add_column(name, justify="left" if name == "type" else "right", no_wrap=True)
-    for family, row in table.iterrows():
-        out_table.add_row(str(family), f"{row['incidents']:.0f}", f"{row['found']:.0f}", _pct(row["recall"]),
-                          f"{row['anomalies']:.0f}", f"{row['matching']:.0f}", _pct(row["precision"]))
-    console.print(out_table)
+    console.print(_score_table(f"bench anomalies: seeds {seeds}, {days} days, scale {scale}", "type", result.table()))
+    console.print(_score_table("per anomaly type (each detector alone: the incidents of its family it found)",
+                               "anomaly type", result.type_table()))
     spent = result.seconds
     work = spent["load"] + spent["detect"]
     console.print(f"load {spent['load']:.2f} s + detect {spent['detect']:.2f} s = {work:.2f} s; DuckDB reading the "
                   f"same tracker files: {duckdb_seconds:.2f} s (ratio {work / duckdb_seconds:.2f}); "
                   f"simulate {spent['simulate']:.1f} s")
+
+
+def _score_table(title: str, first: str, frame: pd.DataFrame) -> Table:
+    """A recall/precision table (rows: the index of `frame`) for the console."""
+    table = Table(title=title)
+    for name in (first, "incidents", "found", "recall", "anomalies", "matching", "precision"):
+        table.add_column(name, justify="left" if name == first else "right", no_wrap=True)
+    for key, row in frame.iterrows():
+        table.add_row(str(key), f"{row['incidents']:.0f}", f"{row['found']:.0f}", _pct(row["recall"]),
+                      f"{row['anomalies']:.0f}", f"{row['matching']:.0f}", _pct(row["precision"]))
+    return table
 
 
 def _pct(value: float) -> str:

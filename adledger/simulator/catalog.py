@@ -31,6 +31,8 @@ SOCIAL_ADS = ("Video - Trail day", "Carousel - Best sellers", "Static - Rain she
 AFFILIATE_PARTNERS = (("1000101", "CouponCorner", 0.06), ("1000102", "TrailReviews Blog", 0.10),
                       ("1000103", "CashbackKing", 0.05), ("1000104", "GearGuide Magazine", 0.09),
                       ("1000105", "DealsDaily", 0.06), ("1000106", "OutdoorForum", 0.08))
+#: a partner in the program that sends no genuine visitors: its only clicks are the click flooding of the trouble plan
+FLOODING_PARTNER = ("1000107", "PromoSpark Rewards", 0.07)
 INFLUENCERS = (("@trailtara", "tara"), ("@summitsam", "sam"), ("@rainyrosa", "rosa"), ("@peakpaul", "paul"),
                ("@campcarla", "carla"), ("@hikehugo", "hugo"), ("@wildwill", "will"), ("@zoeoutdoors", "zoe"))
 
@@ -118,16 +120,21 @@ def _social_units(ch: spec.Channel, rng: np.random.Generator, acc_index: dict[st
     return rows
 
 
+def _partner(ch: spec.Channel, acc_index: dict[str, int], partner: tuple[str, str, float], weight: float) -> dict:
+    """The unit of one affiliate partner (`partner`: id, name, commission rate) with its share of the traffic."""
+    pid, name, rate = partner
+    acc = ch.accounts[0]
+    return dict(channel=ch.key, platform=ch.platform, account=acc_index[acc.account_id], account_id=acc.account_id,
+                campaign_id="12345", campaign_name="Example Shop program", adgroup_id=pid, adgroup_name=name,
+                ad_id=pid, ad_name=name, commission_rate=rate, weight=weight, price=ch.price, ctr=1.0)
+
+
 def _simple_units(ch: spec.Channel, rng: np.random.Generator, acc_index: dict[str, int]) -> list[dict]:
     rows = []
     if ch.key == "affiliate":
-        acc = ch.accounts[0]
         w = rng.dirichlet(np.full(len(AFFILIATE_PARTNERS), 3.0))
-        for k, (pid, name, rate) in enumerate(AFFILIATE_PARTNERS):
-            rows.append(dict(channel=ch.key, platform=ch.platform, account=acc_index[acc.account_id],
-                             account_id=acc.account_id, campaign_id="12345", campaign_name="Example Shop program",
-                             adgroup_id=pid, adgroup_name=name, ad_id=pid, ad_name=name, commission_rate=rate,
-                             weight=w[k], price=ch.price, ctr=1.0))
+        for k, partner in enumerate(AFFILIATE_PARTNERS):
+            rows.append(_partner(ch, acc_index, partner, w[k]))
     elif ch.key == "influencer":
         w = rng.dirichlet(np.full(len(INFLUENCERS), 2.0))
         for k, (handle, short) in enumerate(INFLUENCERS):
@@ -168,6 +175,8 @@ def build_catalog(seed: int) -> Catalog:
             rows += _social_units(ch, rng, acc_index, ids)
         else:
             rows += _simple_units(ch, rng, acc_index)
+    # the flooding partner comes last, so the other units keep their index whatever the trouble plan does
+    rows.append(_partner(spec.CHANNELS[spec.CHANNEL_INDEX["affiliate"]], acc_index, FLOODING_PARTNER, 0.0))
     units = pd.DataFrame(rows)
     units["weight"] = units["weight"] / units.groupby("channel")["weight"].transform("sum")
     for col, default in (("brand", False), ("creative_uplift", 1.0), ("audience", 0.0), ("commission_rate", 0.0)):

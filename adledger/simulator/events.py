@@ -45,6 +45,7 @@ class DayEvents:
     events: pa.Table
     order_ms: np.ndarray            # Order Completed timestamp per order of the day (same order as DayResult.orders)
     injected: dict[str, np.ndarray]  # click-injection sessions: order index -> injected session id
+    flooded: dict[str, np.ndarray]   # click-flooding clicks planted before orders, same columns
 
 
 def _unit_strings(world: World) -> dict[str, np.ndarray]:
@@ -111,10 +112,11 @@ def landing_columns(world: World, s: dict[str, np.ndarray], rng: np.random.Gener
 
 
 def build_day_events(world: World, res: DayResult, seed: int) -> DayEvents:
-    """Expand the sessions of `res` into events; add click-injection visits before some orders."""
+    """Expand the sessions of `res` into events; add click-injection and click-flooding visits before some orders."""
     rng = stream(seed, "events", res.day)
     s, o = res.sessions, res.orders
     injected = _inject_clicks(world, res, rng)
+    flooded = _flood_orders(world, res, injected["order_local"])
     n = len(s["user"])
     converting = s["order"] >= 0
     pages = s["pages"]
@@ -169,14 +171,14 @@ def build_day_events(world: World, res: DayResult, seed: int) -> DayEvents:
     order_ms_conv = page_ms[cart_page + 2] + 900
     order_ms = np.zeros(len(o["order"]), dtype=np.int64)
     order_ms[order_local] = order_ms_conv
-    # click injection: a one-page affiliate visit on the buyer's device seconds before the order
-    inj_sess = injected["session_row"]
-    if len(inj_sess):
-        day_start = world.cal.start_ms + res.day * 86_400_000
-        inj_ms = np.maximum(order_ms[injected["order_local"]] - injected["lead_ms"], day_start)
-        s["start"][inj_sess] = inj_ms
-        page_ms[first_page[inj_sess]] = inj_ms
-        injected["click_ms"] = inj_ms
+    # click injection and flooding: a one-page affiliate visit on the buyer's device seconds (hours) before the order
+    day_start = world.cal.start_ms + res.day * 86_400_000
+    for planted in (injected, flooded):
+        click_rows = planted["session_row"]
+        click_ms = np.maximum(order_ms[planted["order_local"]] - planted["lead_ms"], day_start)
+        s["start"][click_rows] = click_ms
+        page_ms[first_page[click_rows]] = click_ms
+        planted["click_ms"] = click_ms
 
     all_pages = np.arange(len(page_no))
     add(sess_of_page, PAGE, page_ms, all_pages)
@@ -239,35 +241,53 @@ def build_day_events(world: World, res: DayResult, seed: int) -> DayEvents:
         "adblock": pa.array(np.where(s["user"] >= 0, world.pop.adblock[np.maximum(s["user"], 0)], False)),
         **{k: pa.array(v, pa.string()) for k, v in land.items()},
     })
-    return DayEvents(sessions=sessions, events=events, order_ms=order_ms, injected=injected)
+    return DayEvents(sessions=sessions, events=events, order_ms=order_ms, injected=injected, flooded=flooded)
 
 
 def _inject_clicks(world: World, res: DayResult, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Add one-page affiliate sessions (partner `click_injection.partner_id`) to a share of today's orders."""
     inj = world.trouble.click_injection
-    s, o = res.sessions, res.orders
-    empty = {"session_row": np.empty(0, np.int64), "order_local": np.empty(0, np.int64),
-             "lead_ms": np.empty(0, np.int64)}
+    o = res.orders
     if res.day < inj["day"] or len(o["order"]) == 0:
-        return empty
+        return _planted(world, res, np.empty(0, np.int64), np.empty(0, np.int64), inj["partner_id"])
     eligible = np.flatnonzero(o["cause"] != "affiliate")
     chosen = eligible[rng.random(len(eligible)) < inj["share"]]
-    if len(chosen) == 0:
-        return empty
-    units = world.cat.units
-    unit = int(np.flatnonzero((units["channel"] == "affiliate").to_numpy() & (units["adgroup_id"] == inj["partner_id"]).to_numpy())[0])
-    k = len(chosen)
+    lead = rng.integers(1000, inj["max_seconds"] * 1000, len(chosen))
+    return _planted(world, res, chosen, lead, inj["partner_id"])
+
+
+def _flood_orders(world: World, res: DayResult, taken: np.ndarray) -> dict[str, np.ndarray]:
+    """Click flooding, the clicks that claim orders: before a share of today's orders placed in a visit that came
+    from no ad (direct, organic), at least `lead_hours[0]` after midnight, and caused by no affiliate, the flooding
+    partner's cookie was set in the buyer's browser `lead_hours` before the order (the same day). Own random stream."""
+    flood = world.trouble.click_flooding
+    o = res.orders
+    none = np.empty(0, np.int64)
+    if res.day < flood["day"] or len(o["order"]) == 0:
+        return _planted(world, res, none, none, flood["partner_id"])
+    rng = stream(world.seed, "click_flooding_orders", res.day)
+    lo, hi = (h * 3_600_000 for h in flood["lead_hours"])
+    visit = res.sessions["start"][o["session"]]
+    since_midnight = visit - (world.cal.start_ms + res.day * 86_400_000)
+    unpaid = res.sessions["unit"][o["session"]] < 0
+    eligible = np.setdiff1d(np.flatnonzero(unpaid & (o["cause"] != "affiliate") & (since_midnight >= lo)), taken)
+    chosen = eligible[rng.random(len(eligible)) < flood["share"]]
+    # the click falls on the same day, at least `lo` before the visit (and so before the order)
+    latest = np.minimum(hi, since_midnight[chosen])
+    lead = (lo + rng.random(len(chosen)) * (latest - lo)).astype(np.int64)
+    return _planted(world, res, chosen, lead, flood["partner_id"])
+
+
+def _planted(world: World, res: DayResult, orders: np.ndarray, lead_ms: np.ndarray, partner_id: str
+             ) -> dict[str, np.ndarray]:
+    """One hidden affiliate click of `partner_id` on the device of each order `orders` (indices into the day's
+    orders), appended to the sessions; its start is set once the order times are known (`lead_ms` before them)."""
+    s, o = res.sessions, res.orders
     base = len(s["user"])
-    for key, val in (("user", o["user"][chosen]), ("device", o["device"][chosen]),
-                     ("start", np.zeros(k, np.int64)), ("source", np.full(k, spec.CHANNEL_INDEX["affiliate"], np.int16)),
-                     ("unit", np.full(k, unit, np.int64)), ("fraud", np.ones(k, bool)),
-                     ("campaign", np.full(k, None, dtype=object)), ("order", np.full(k, -1, np.int64)),
-                     ("pages", np.ones(k, np.int64)), ("late_ms", np.zeros(k, np.int64)), ("tag", np.zeros(k, np.int8))):
-        s[key] = np.concatenate([s[key], val])
-    s["session"] = np.concatenate([s["session"], world.next_session + np.arange(k)])
-    world.next_session += k
-    lead = rng.integers(1000, inj["max_seconds"] * 1000, k)
-    return {"session_row": base + np.arange(k), "order_local": chosen, "lead_ms": lead}
+    if len(orders):
+        world.add_hidden_clicks(s, o["user"][orders], o["device"][orders], np.zeros(len(orders), np.int64),
+                                world.affiliate_unit(partner_id))
+    return {"session_row": base + np.arange(len(orders)), "order_local": orders, "lead_ms": lead_ms}
 
 
 __all__ = ["DayEvents", "build_day_events", "TRACK_NAMES"]

@@ -63,6 +63,7 @@ class _Collected:
     sessions: list[pa.Table] = field(default_factory=list)
     actions: list[dict] = field(default_factory=list)
     injected: list[dict] = field(default_factory=list)
+    flooded: list[dict] = field(default_factory=list)
 
 
 def simulate(out_dir: Path, days: int = 90, seed: int = 7, scale: float = 1.0, start: date | None = None,
@@ -132,10 +133,10 @@ def _collect_day(world: World, res, ev, order_ids: np.ndarray, got: _Collected) 
                                  "adstock_usd": float(t["adstock"][c]),
                                  "expected_incremental_orders": float(t["expected_incremental"][c]),
                                  "realized_incremental_orders": int(t["realized_incremental"][c])})
-    if len(ev.injected["session_row"]):
-        got.injected.append({"order_id": order_ids[ev.injected["order_local"]],
-                             "session_id": s["session"][ev.injected["session_row"]],
-                             "click_ms": ev.injected["click_ms"], "lead_ms": ev.injected["lead_ms"]})
+    for planted, kept in ((ev.injected, got.injected), (ev.flooded, got.flooded)):
+        if len(planted["session_row"]):
+            kept.append({"order_id": order_ids[planted["order_local"]], "session_id": s["session"][planted["session_row"]],
+                         "click_ms": planted["click_ms"], "lead_ms": planted["lead_ms"]})
     got.sessions.append(pa.table({
         "session_id": s["session"], "day": np.full(len(s["user"]), res.day, np.int32), "user": s["user"],
         "device": s["device"], "start_ms": s["start"], "source": np.array(SOURCES, dtype=object)[s["source"]],

@@ -93,6 +93,7 @@ class Trouble:
     outage: dict = field(default_factory=dict)
     drift: dict = field(default_factory=dict)
     click_injection: dict = field(default_factory=dict)
+    click_flooding: dict = field(default_factory=dict)
     late_session_share: float = 0.01
     duplicate_share: float = 0.004
     malformed_per_file: float = 0.35
@@ -125,5 +126,7 @@ def trouble_plan(cal: Calendar, scale: float) -> Trouble:
                    utm_medium="paid-social", untagged_share=0.3),
         click_injection=dict(id="affiliate_click_injection", partner_id="1000103", day=at(0.5), share=0.04,
                              max_seconds=5),
+        click_flooding=dict(id="affiliate_click_flooding", partner_id="1000107", day=at(0.1), clicks_per_day=150.0,
+                            share=0.15, lead_hours=(1, 20)),
         platform_overcount={"google_ads": 1.1, "microsoft_ads": 1.15, "meta_ads": 1.45, "tiktok_ads": 1.6},
     )

@@ -98,10 +98,11 @@ def write_truth(out: Path, world: World, log: TrackerLog, got, orders: pd.DataFr
     _parquet(malformed.reset_index(drop=True), root / "malformed_lines.parquet")
     files = pd.DataFrame([asdict(f) for f in log.files]).sort_values("file").reset_index(drop=True)
     _parquet(files, root / "tracker_files.parquet")
-    inj = pd.DataFrame({k: np.concatenate([x[k] for x in got.injected]) for k in
-                        ("order_id", "session_id", "click_ms", "lead_ms")}) if got.injected else \
-        pd.DataFrame(columns=["order_id", "session_id", "click_ms", "lead_ms"])
-    _parquet(inj, root / "click_injection.parquet")
+    planted_columns = ["order_id", "session_id", "click_ms", "lead_ms"]
+    for planted, name in ((got.injected, "click_injection"), (got.flooded, "click_flooding")):
+        table = pd.DataFrame({k: np.concatenate([x[k] for x in planted]) for k in planted_columns}) if planted \
+            else pd.DataFrame(columns=planted_columns)
+        _parquet(table, root / f"{name}.parquet")
     # channels: daily drivers and response curves
     ch_days = pd.DataFrame(got.channel_days)
     ch_days["date"] = [cal.day_of(int(d)).isoformat() for d in ch_days["day"]]
@@ -216,4 +217,9 @@ def _incidents(world: World) -> list[dict]:
     out.append({"id": c["id"], "kind": "click_injection", "channel": "affiliate", "campaign": c["partner_id"],
                 "start": day_iso(c["day"]), "end": day_iso(cal.days),
                 "detail": json.dumps({"share_of_orders": c["share"], "max_seconds_before_order": c["max_seconds"]})})
+    f = t.click_flooding
+    out.append({"id": f["id"], "kind": "click_flooding", "channel": "affiliate", "campaign": f["partner_id"],
+                "start": day_iso(f["day"]), "end": day_iso(cal.days),
+                "detail": json.dumps({"clicks_per_day_at_scale_1": f["clicks_per_day"],
+                                      "share_of_unpaid_orders": f["share"], "hours_before_order": list(f["lead_hours"])})})
     return out

@@ -211,7 +211,42 @@ class World:
         self._remember_clicks(s)
         orders, truth = self._orders(day, rng, t0, s, spend_usd)
         s = self._finish_sessions(day, rng, s)
+        self._flood_clicks(day, t0, s)
         return DayResult(day=day, sessions=s, orders=orders, channel_truth=truth)
+
+    def _flood_clicks(self, day: int, t0: int, s: dict) -> None:
+        """Click flooding (cookie stuffing), the bulk: the flooding partner fires its affiliate link in the browsers
+        of random people (by activity) at the hours people browse, `clicks_per_day` at scale 1. The person never
+        sees the page (one page, no order in it: `fraud`). The clicks its cookies turn into claimed orders are
+        planted before orders in `events.py`. Own random stream: the rest of the day is drawn as without it."""
+        flood = self.trouble.click_flooding
+        if day < flood["day"]:
+            return
+        rng = stream(self.seed, "click_flooding", day)
+        pool, cum = self._pool(tuple(x.code for x in spec.COUNTRIES), False)
+        users = pool[weighted_draw(rng, cum, int(rng.poisson(flood["clicks_per_day"] * self.scale)))]
+        start = t0 + weighted_draw(rng, np.cumsum(DIURNAL), len(users)) * HOUR_MS + rng.integers(0, HOUR_MS, len(users))
+        self.add_hidden_clicks(s, users, self._devices(rng, users), start, self.affiliate_unit(flood["partner_id"]))
+
+    def affiliate_unit(self, partner_id: str) -> int:
+        """Unit index of the affiliate partner `partner_id`."""
+        units = self.cat.units
+        return int(np.flatnonzero((units["channel"] == "affiliate").to_numpy()
+                                  & (units["adgroup_id"] == partner_id).to_numpy())[0])
+
+    def add_hidden_clicks(self, s: dict, users: np.ndarray, devices: np.ndarray, start: np.ndarray, unit: int) -> None:
+        """Append to the finished sessions `s` one fraudulent one-page affiliate click of `unit` per person `users` on
+        their device `devices` at `start` (ms): no order, no lateness, normal tags."""
+        k = len(users)
+        added = {"user": users, "device": devices, "start": start,
+                 "source": np.full(k, spec.CHANNEL_INDEX["affiliate"], np.int16), "unit": np.full(k, unit, np.int64),
+                 "fraud": np.ones(k, bool), "campaign": np.full(k, None, dtype=object),
+                 "order": np.full(k, -1, np.int64), "pages": np.ones(k, np.int64),
+                 "session": self.next_session + np.arange(k), "late_ms": np.zeros(k, np.int64),
+                 "tag": np.zeros(k, np.int8)}
+        self.next_session += k
+        for key, values in added.items():
+            s[key] = np.concatenate([s[key], values])
 
     def _apply_consent_changes(self, day: int) -> None:
         c = self.consent_changes

@@ -34,7 +34,19 @@ def test_fraud_flags_are_exactly_the_labelled_fraud_clicks(world_pipeline):
     received = _query(world_pipeline, "select message_id from staging.stg_tracker__events where event_type = 'page'")
     fraud_pages = set(labels.loc[labels["label"] == "fraud", "message_id"]) & set(received["message_id"])
     assert fraud_pages, "the test world has fraud clicks"
-    assert set(flagged["message_id"]) == fraud_pages
+    # the flooding partner's hidden clicks are fraud too, but a verdict on the partner, not on a click: the small
+    # world (two weeks at 5 %) gives it too few last-click orders to judge, so its clicks stay unflagged here
+    incidents = load_incidents(world_pipeline.world)
+    partner = incidents.loc[incidents["kind"] == "click_flooding", "campaign"].item()
+    flooding = _query(world_pipeline, f"""
+        select events.message_id, sources.is_click_flooding
+        from staging.stg_tracker__events as events
+        left join intermediate.int_click_flooding_sources as sources
+            on sources.channel = 'affiliate' and sources.publisher = events.utm_content
+        where events.event_type = 'page' and events.utm_content = '{partner}'
+    """)
+    assert len(flooding) > 0 and not flooding["is_click_flooding"].fillna(False).any()
+    assert set(flagged["message_id"]) == fraud_pages - set(flooding["message_id"])
 
 
 def test_the_mart_finds_the_fraud_bursts_and_the_outage_and_nothing_unlabelled(world_pipeline):

@@ -13,7 +13,9 @@ from datetime import datetime
 
 import pandas as pd
 
+from adledger.analytics.anomalies.conversion_rate import abnormal_cvr_anomalies
 from adledger.analytics.anomalies.drift import attribution_drift_anomalies
+from adledger.analytics.anomalies.flooding import click_flooding_incidents
 from adledger.analytics.anomalies.fraud import (abnormal_ctr_anomalies, click_fraud_incidents,
                                                 click_injection_incidents)
 from adledger.analytics.anomalies.kpi import kpi_anomalies
@@ -31,7 +33,7 @@ class DetectorInputs:
 
     `campaign_daily`: kpi.CAMPAIGN_DAILY_COLUMNS (account-local day, USD); `hourly`: outage.HOURLY_COLUMNS;
     `sessions`: drift.SESSION_DAILY_COLUMNS; `clicks`: fraud.CLICK_COLUMNS; `conversion_drift`: optional rows of
-    `analytics.attribution_drift`.
+    `analytics.attribution_drift`; `last_clicks`: optional flooding.LAST_CLICK_COLUMNS (each order's last click).
     """
 
     campaign_daily: pd.DataFrame
@@ -39,6 +41,7 @@ class DetectorInputs:
     sessions: pd.DataFrame
     clicks: pd.DataFrame
     conversion_drift: pd.DataFrame | None = None
+    last_clicks: pd.DataFrame | None = None
 
 
 def detect(inputs: DetectorInputs) -> pd.DataFrame:
@@ -55,6 +58,8 @@ def detect(inputs: DetectorInputs) -> pd.DataFrame:
         click_fraud_incidents(inputs.clicks, daily),
         click_injection_incidents(inputs.clicks),
         abnormal_ctr_anomalies(daily),
+        click_flooding_incidents(inputs.clicks, inputs.last_clicks),
+        abnormal_cvr_anomalies(inputs.clicks),
     ]
     found = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) \
         else pd.DataFrame(columns=list(ANOMALY_COLUMNS))

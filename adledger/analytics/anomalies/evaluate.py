@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from adledger.analytics.anomalies.detect import detect
-from adledger.analytics.anomalies.scoring import KIND_FAMILY, load_incidents, score
+from adledger.analytics.anomalies.records import FAMILY_OF
+from adledger.analytics.anomalies.scoring import KIND_FAMILY, load_incidents, score, score_types
 from adledger.analytics.anomalies.world import load_world
 
 
@@ -25,6 +26,7 @@ class Evaluation:
     recall: pd.DataFrame
     precision: pd.DataFrame
     anomalies: list[pd.DataFrame] = field(default_factory=list)
+    types: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
@@ -38,13 +40,24 @@ class Evaluation:
         out["precision"] = out["matching"] / out["anomalies"].where(out["anomalies"] > 0)
         return out[["incidents", "found", "recall", "anomalies", "matching", "precision"]]
 
+    def type_table(self) -> pd.DataFrame:
+        """One row per anomaly type: the incidents of its family (over every world) it found on its own (recall),
+        and its precision."""
+        family_incidents = self.recall.assign(family=self.recall["kind"].map(KIND_FAMILY)).groupby("family")[
+            "incidents"].sum()
+        out = self.types.set_index("anomaly_type").sort_index()
+        out["incidents"] = out.index.map(FAMILY_OF).map(family_incidents).fillna(0).astype(int)
+        out["recall"] = out["found"] / out["incidents"].where(out["incidents"] > 0)
+        out["precision"] = out["matching"] / out["anomalies"].where(out["anomalies"] > 0)
+        return out[["incidents", "found", "recall", "anomalies", "matching", "precision"]]
+
 
 def evaluate(seeds: Iterable[int], days: int, scale: float, workdir: Path, seeds_dir: Path,
              progress: Callable[[str], None] | None = None) -> Evaluation:
     """Generate one world per seed under `workdir`, detect anomalies in it and score them."""
     from adledger.simulator import simulate
 
-    recalls, precisions, found = [], [], []
+    recalls, precisions, found, types = [], [], [], []
     seconds = {"simulate": 0.0, "load": 0.0, "detect": 0.0}
     for seed in seeds:
         world = Path(workdir) / f"world-{seed}"
@@ -58,7 +71,9 @@ def evaluate(seeds: Iterable[int], days: int, scale: float, workdir: Path, seeds
         seconds["simulate"] += t1 - t0
         seconds["load"] += t2 - t1
         seconds["detect"] += t3 - t2
-        recall, precision = score(anomalies, load_incidents(world))
+        incidents = load_incidents(world)
+        recall, precision = score(anomalies, incidents)
+        types.append(score_types(anomalies, incidents))
         recalls.append(recall)
         precisions.append(precision)
         found.append(anomalies.assign(seed=seed))
@@ -66,4 +81,5 @@ def evaluate(seeds: Iterable[int], days: int, scale: float, workdir: Path, seeds
             progress(f"seed {seed}: {len(anomalies)} anomalies")
     recall = pd.concat(recalls).groupby("kind", as_index=False)[["incidents", "found"]].sum()
     precision = pd.concat(precisions).groupby("family", as_index=False)[["anomalies", "matching"]].sum()
-    return Evaluation(recall=recall, precision=precision, anomalies=found, seconds=seconds)
+    by_type = pd.concat(types).groupby("anomaly_type", as_index=False)[["anomalies", "matching", "found"]].sum()
+    return Evaluation(recall=recall, precision=precision, anomalies=found, types=by_type, seconds=seconds)

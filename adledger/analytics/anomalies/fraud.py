@@ -11,6 +11,8 @@ Rules (the mobile measurement partners' published fraud rules, transposed from a
   Singular "click injection"): a click whose session converts within `click_injection_max_seconds`, flagged in dbt;
 - abnormal CTR per placement (Singular/Kochava anomaly rules): a campaign-day whose click-through rate is far
   above its baseline (`abnormal_ctr_anomalies`).
+- click flooding (`flooding.py`) and abnormal conversion rate (`conversion_rate.py`) judge a publisher (partner or
+  campaign, `publisher_of`) rather than a click.
 Flagged clicks of one campaign less than `gap` apart form one incident (a burst); injected clicks of one
 partner less than `injection_gap` apart form one incident. Affected spend of a burst = its clicks x the CPC of that
 campaign-day (spend / clicks, USD); money at stake of an injection = revenue of the orders whose last click was
@@ -99,11 +101,9 @@ def click_injection_incidents(clicks: pd.DataFrame, injection_gap: str = "7D", m
     """Runs of injected clicks (`is_click_injection`) per channel and partner (affiliates) or campaign."""
     if clicks.empty:
         return finish([])
-    injected = clicks[clicks["is_click_injection"].astype(bool)].copy()
-    injected["who"] = injected["partner"].where(injected["partner"].notna(), injected["campaign_id"])
+    clicks = clicks.assign(who=publisher_of(clicks))
+    injected = clicks[clicks["is_click_injection"].astype(bool)]
     converting = clicks[clicks["seconds_to_conversion"].notna()]
-    converting = converting.assign(who=converting["partner"].where(converting["partner"].notna(),
-                                                                   converting["campaign_id"]))
     rows = []
     for (channel, who), part in injected.sort_values("started_at").groupby(["channel", "who"], dropna=False):
         runs = (part["started_at"].diff() > pd.Timedelta(injection_gap)).cumsum()
@@ -168,6 +168,22 @@ def abnormal_ctr_anomalies(campaign_daily: pd.DataFrame, z_threshold: float = 5.
                 "money_at_stake": spend * excess,
             })
     return finish(rows)
+
+
+def publisher_of(clicks: pd.DataFrame) -> pd.Series:
+    """The publisher of each click: its affiliate partner, else its campaign id (the unit the rate rules and the
+    flooding rule judge; dbt macro `fraud_publisher` says the same)."""
+    return clicks["partner"].where(clicks["partner"].notna(), clicks["campaign_id"])
+
+
+def publisher_label(clicks: pd.DataFrame) -> str | None:
+    """How an anomaly names the publisher of `clicks` (one publisher's): the partner id of an affiliate, else the
+    campaign name (its id when unnamed)."""
+    for column in ("partner", "campaign", "campaign_id"):
+        named = clicks[column].dropna() if column in clicks else ()
+        if len(named):
+            return str(named.iloc[0])
+    return None
 
 
 def _short(prefix: str) -> str:

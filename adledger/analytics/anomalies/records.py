@@ -23,6 +23,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "spend": ("spend_spike", "spend_drop", "clicks_spike", "clicks_drop", "cpa_spike", "roas_drop"),
     "click_fraud": ("click_fraud_burst", "abnormal_ctr"),
     "click_injection": ("click_injection",),
+    "click_flooding": ("click_flooding", "abnormal_cvr"),
     "tracking_outage": ("tracking_outage",),
     "attribution_drift": ("attribution_drift",),
 }

@@ -4,7 +4,7 @@ A light ledger in DuckDB over the world's tracker logs and platform delivery: sp
 day (USD with the day's FX rate), events and orders per received hour, ad clicks (landing page views whose URL
 carries a click id or UTM tags) with their channel from the `channel_rules` seed, the per-click fraud flags from
 the `datacenter_ip_prefixes` and `bot_user_agents` seeds (the same seeds the dbt flags read), and each order's last
-click (within 30 days) for conversions per campaign and click-to-order seconds. It reads no ground truth. The
+click (within 30 days) for conversions per campaign, click-to-order seconds and the flooding rule's last clicks. It reads no ground truth. The
 warehouse path builds the same frames from the dbt marts (`dagster_project/defs/anomalies/inputs.py`).
 """
 
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from adledger.analytics.anomalies.detect import DetectorInputs
+from adledger.analytics.anomalies.flooding import LAST_CLICK_COLUMNS
 from adledger.analytics.anomalies.records import CLICK_ID_PLATFORM
 
 CLICK_IDS = ("gclid", "gbraid", "wbraid", "dclid", "msclkid", "fbclid", "ttclid", "li_fat_id", "irclickid", "sccid")
@@ -77,7 +78,9 @@ def load_world(world: Path, seeds: Path) -> DetectorInputs:
                 .groupby(["day", "click_id_type", "channel", "utm_source", "utm_medium"], dropna=False)
                 .size().rename("sessions").reset_index())
     con.close()
-    return DetectorInputs(campaign_daily=daily, hourly=hourly, sessions=sessions, clicks=clicks)
+    last_clicks = orders.rename(columns={"seconds": "seconds_to_order", "revenue_usd": "revenue"})
+    return DetectorInputs(campaign_daily=daily, hourly=hourly, sessions=sessions, clicks=clicks,
+                          last_clicks=last_clicks[list(LAST_CLICK_COLUMNS)])
 
 
 def _clicks(con: duckdb.DuckDBPyConnection, seeds: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -4,8 +4,9 @@ Spend per campaign and account-local day of bought media (CPC and CPM: flat fees
 costs follow contracts, not auctions) comes from `marts.fct_ad_spend` (reporting currency), its last-touch
 conversions and revenue from `marts.fct_attributed_conversions` joined to the touchpoint's campaign; events per
 received hour from `staging.stg_tracker__events`; the click mix per day and click id type from
-`intermediate.int_sessions_classified`; per-click fraud flags from `intermediate.int_sessions_fraud_flagged`; and
-the attributed-share drift from `analytics.attribution_drift` when it exists.
+`intermediate.int_sessions_classified`; per-click fraud flags from `intermediate.int_sessions_fraud_flagged`; each
+order's last click (click flooding) from `intermediate.int_conversions_last_click` with the order's revenue from
+`marts.fct_conversions`; and the attributed-share drift from `analytics.attribution_drift` when it exists.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from dagster_project.lib.analytics_io import read_frame, relation_exists
 KPI_MODEL = "last_touch"
 INPUT_KEYS = ("marts/fct_ad_spend", "marts/fct_attributed_conversions", "marts/fct_touchpoints",
               "marts/fct_conversions", "intermediate/int_sessions_classified",
-              "intermediate/int_sessions_fraud_flagged", "staging/stg_tracker__events", "analytics/attribution_drift")
+              "intermediate/int_sessions_fraud_flagged", "intermediate/int_conversions_last_click",
+              "staging/stg_tracker__events", "analytics/attribution_drift")
 
 CAMPAIGN_DAILY_SQL = f"""
 with spend as (
@@ -83,6 +85,14 @@ left join names on flagged.utm_campaign = names.campaign_id
 left join revenue on flagged.session_id = revenue.session_id
 """
 
+LAST_CLICKS_SQL = """
+select last_click.order_id, last_click.session_id, last_click.converted_at,
+       cast(last_click.seconds_to_order as double) as seconds_to_order,
+       cast(conversions.revenue_reporting as double) as revenue
+from intermediate.int_conversions_last_click as last_click
+left join marts.fct_conversions as conversions on last_click.order_id = conversions.order_id
+"""
+
 
 def load_inputs(con: duckdb.DuckDBPyConnection) -> DetectorInputs:
     """The detector inputs from the warehouse behind `con`."""
@@ -97,4 +107,5 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> DetectorInputs:
         sessions=read_frame(con, SESSIONS_SQL),
         clicks=clicks,
         conversion_drift=drift,
+        last_clicks=read_frame(con, LAST_CLICKS_SQL),
     )

@@ -282,6 +282,22 @@ def test_click_fraud_bursts_are_bots_from_datacenters_and_labelled(world, events
     assert (claimed["partner_id"] == "1000103").all()
 
 
+def test_click_flooding_claims_orders_hours_after_hidden_partner_clicks(world, events):
+    flooded = _truth(world, "click_flooding")
+    orders = _truth(world, "orders").set_index("order_id").loc[flooded["order_id"]]
+    partner = next(i for i in _manifest(world)["incidents"] if i["kind"] == "click_flooding")["campaign"]
+    assert len(flooded) > 10 and (orders["cause"] != "affiliate").all()
+    hours = (orders["order_ms"].to_numpy() - flooded["click_ms"].to_numpy()) / 3_600_000
+    assert (hours > 0).all() and np.median(hours) > 3  # hours before the order, not the seconds of an injection
+    actions = pd.read_parquet(world / "platforms" / "affiliate_actions.parquet").set_index("order_id")
+    assert (actions.loc[flooded["order_id"], "partner_id"] == partner).all()  # the network pays the partner for them
+    # every landing of the partner is a hidden click, labelled fraud; most of them never precede an order
+    labels = _truth(world, "event_labels")
+    landings = events[(events["type"] == "page") & events["url"].str.contains(f"utm_content={partner}&")]
+    assert len(landings) > 3 * len(flooded)
+    assert landings["message_id"].isin(labels.loc[labels["label"] == "fraud", "message_id"]).all()
+
+
 def test_meta_links_drift_after_the_labelled_day(world, events):
     drift = next(i for i in _manifest(world)["incidents"] if i["kind"] == "attribution_drift")
     landing = events[(events["type"] == "page") & events["url"].str.contains("fbclid=")]

@@ -6,7 +6,8 @@
       position_based (one touch 100 %; two 50/50; else first and last `position_based_endpoint_share` each, the
       middle sharing the rest equally).
     Conversions without a user-level path (no consent, or no consented touch within the lookback) get one
-    aggregate-level credit for the channel of the session they happened in, with no touchpoint, in every model. -#}
+    aggregate-level credit for the channel of the session they happened in, with no touchpoint, in every model
+    (with `exclude_suspected_fraud`, of the latest unflagged session: macro `unflagged_session_channels`). -#}
 {%- set endpoint = var('position_based_endpoint_share') -%}
 {%- set half_life = var('time_decay_half_life_days') -%}
 with paths as (
@@ -90,6 +91,15 @@ credits as (
 
 ),
 
+{%- if var('exclude_suspected_fraud') %}
+
+unflagged_sessions as (
+
+    {{ unflagged_session_channels('conversions') }}
+
+),
+{%- endif %}
+
 models as (
 
     select model from (
@@ -104,12 +114,19 @@ unattributed as (
     select
         conversions.order_id,
         cast(null as {{ dbt.type_string() }}) as touchpoint_id,
+        {%- if var('exclude_suspected_fraud') %}
+        coalesce(unflagged_sessions.channel, 'direct') as channel,
+        {%- else %}
         coalesce(conversions.session_channel, 'direct') as channel,
+        {%- endif %}
         conversions.converted_at as touched_at,
         models.model,
         1.0 as credit
     from conversions
     cross join models
+    {%- if var('exclude_suspected_fraud') %}
+    left join unflagged_sessions on conversions.order_id = unflagged_sessions.order_id
+    {%- endif %}
     where not exists (select 1 from paths where paths.order_id = conversions.order_id)
 
 ),

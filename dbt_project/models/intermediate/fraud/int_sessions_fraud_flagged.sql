@@ -3,9 +3,11 @@
     fraud rules (docs/anomalies.md): a landing from a datacenter network (seed `datacenter_ip_prefixes`, matched on
     the first two octets of the stored /24 prefix), a robot user agent (seed `bot_user_agents`, flagged in `stg_tracker__event_user_agents`),
     and click injection: a click whose session converts at most `click_injection_max_seconds` after it (a person
-    cannot land, browse, fill a cart and pay that fast). Rate rules (bursts per IP prefix or device, abnormal CTR/CVR)
-    need counts over time and are scored in Python (`adledger.analytics.anomalies.fraud`). With var
-    `exclude_suspected_fraud`, `int_conversion_paths` drops the flagged sessions before attribution. -#}
+    cannot land, browse, fill a cart and pay that fast). Click flooding is a verdict on a publisher, not a click
+    (`int_click_flooding_sources`): every click of a flooding publisher is flagged. The other rate rules (bursts per
+    IP prefix or device, abnormal CTR/CVR) need counts over time and are scored in Python
+    (`adledger.analytics.anomalies.fraud`). With var `exclude_suspected_fraud`, `int_conversion_paths` drops the
+    flagged sessions before attribution. -#}
 with events as (
 
     select * from {{ ref('int_events_sessionized') }}
@@ -34,6 +36,12 @@ landing_context as (
 datacenters as (
 
     select * from {{ ref('datacenter_ip_prefixes') }}
+
+),
+
+flooding as (
+
+    select channel, publisher from {{ ref('int_click_flooding_sources') }} where is_click_flooding
 
 ),
 
@@ -99,11 +107,16 @@ flagged as (
             {{ dbt.datediff('sessions.session_started_at', 'session_events.first_converted_at', 'second') }}
                 <= {{ var('click_injection_max_seconds') }},
             false
-        ) as is_click_injection
+        ) as is_click_injection,
+        flooding.publisher is not null as is_click_flooding
     from sessions
     left join landings on sessions.session_id = landings.session_id
     left join session_events on sessions.session_id = session_events.session_id
     left join datacenter_landings on sessions.session_id = datacenter_landings.session_id
+    left join flooding
+        on sessions.channel = flooding.channel
+        and {{ fraud_publisher('sessions.channel', 'landings.utm_content', 'sessions.utm_campaign') }}
+            = flooding.publisher
 
 ),
 
@@ -111,7 +124,7 @@ final as (
 
     select
         *,
-        is_datacenter_ip or is_bot_user_agent or is_click_injection as is_suspected_fraud
+        is_datacenter_ip or is_bot_user_agent or is_click_injection or is_click_flooding as is_suspected_fraud
     from flagged
 
 )
