@@ -5,29 +5,55 @@
     and click injection: a click whose session converts at most `click_injection_max_seconds` after it (a person
     cannot land, browse, fill a cart and pay that fast). Rate rules (bursts per IP prefix or device, abnormal CTR/CVR)
     need counts over time and are scored in Python (`adledger.analytics.anomalies.fraud`). With var
-    `exclude_suspected_fraud`, `int_conversion_paths` drops the flagged sessions before attribution. -#}
-with events as (
+    `exclude_suspected_fraud`, `int_conversion_paths` drops the flagged sessions before attribution.
+    Incremental per visitor, like int_sessions_classified: a visitor with new or late sessions (macro
+    incremental_keys) has every flagged session recomputed, each from its own events only, so the rows equal a full
+    refresh (after an edit of the datacenter_ip_prefixes or bot_user_agents seed, run with --full-refresh). -#}
+{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+{%- set tagged = 'click_id is not null or utm_source is not null or utm_medium is not null' %}
 
-    select * from {{ ref('int_events_sessionized') }}
+with sessions as (
+
+    select all_sessions.* from {{ ref('int_sessions_classified') }} as all_sessions
+    {%- if is_incremental() %}
+    inner join (
+        {{ incremental_keys(ref('int_sessions_classified'), 'anonymous_id', row_key='session_id',
+                            time_column='session_started_at', where=tagged) }}
+    ) as recomputed on all_sessions.anonymous_id = recomputed.anonymous_id
+    {%- endif %}
+    where ({{ tagged }})
 
 ),
 
-sessions as (
+events as (
 
-    select * from {{ ref('int_sessions_classified') }}
-    where click_id is not null or utm_source is not null or utm_medium is not null
+    select all_events.* from {{ ref('int_events_sessionized') }} as all_events
+    {%- if is_incremental() %}
+    inner join (select distinct anonymous_id from sessions) as recomputed
+        on all_events.anonymous_id = recomputed.anonymous_id
+    {%- endif %}
+
+),
+
+landing_events as (
+
+    select session_id, message_id, device_id from events where is_session_start
 
 ),
 
 landing_context as (
 
-    select events.message_id, events.utm_content, events.ip_prefix, agents.is_bot_user_agent
-    from {{ ref('stg_tracker__events') }} as events
+    {#- only the landings' events: the user-agent flags are grouped for those rows, not for every event -#}
+    select tracked.message_id, tracked.utm_content, tracked.ip_prefix, agents.is_bot_user_agent
+    from {{ ref('stg_tracker__events') }} as tracked
     left join (
         select message_id, max(case when is_bot_user_agent then 1 else 0 end) = 1 as is_bot_user_agent
         from {{ ref('stg_tracker__event_user_agents') }}
+        where message_id in (select message_id from landing_events)
         group by message_id
-    ) as agents on events.message_id = agents.message_id
+    ) as agents on tracked.message_id = agents.message_id
+    where tracked.message_id in (select message_id from landing_events)
 
 ),
 
@@ -40,14 +66,13 @@ datacenters as (
 landings as (
 
     select
-        events.session_id,
-        events.device_id,
+        landing_events.session_id,
+        landing_events.device_id,
         landing_context.utm_content,
         landing_context.ip_prefix,
         landing_context.is_bot_user_agent
-    from events
-    inner join landing_context on events.message_id = landing_context.message_id
-    where events.is_session_start
+    from landing_events
+    inner join landing_context on landing_events.message_id = landing_context.message_id
 
 ),
 
@@ -99,7 +124,8 @@ flagged as (
             {{ dbt.datediff('sessions.session_started_at', 'session_events.first_converted_at', 'second') }}
                 <= {{ var('click_injection_max_seconds') }},
             false
-        ) as is_click_injection
+        ) as is_click_injection,
+        sessions.load_id
     from sessions
     left join landings on sessions.session_id = landings.session_id
     left join session_events on sessions.session_id = session_events.session_id
