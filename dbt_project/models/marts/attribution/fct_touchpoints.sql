@@ -52,19 +52,21 @@ sessions as (
 {% endif -%}
 final as (
 
+    {#- strings cast to the contract's varchar: on PostgreSQL, `||`, lower() and md5() give `text`, and an incremental
+        run refuses a column whose type differs from the table's (on_schema_change) -#}
     select
-        sessions.session_id as touchpoint_id,
-        identities.person_id,
+        cast(sessions.session_id as varchar) as touchpoint_id,
+        cast(identities.person_id as varchar) as person_id,
         sessions.anonymous_id,
         sessions.channel,
         sessions.session_started_at as touched_at,
         sessions.session_date as touch_date,
-        sessions.utm_source,
-        sessions.utm_medium,
+        cast(sessions.utm_source as varchar) as utm_source,
+        cast(sessions.utm_medium as varchar) as utm_medium,
         sessions.utm_campaign,
         sessions.click_id_type,
         sessions.click_id,
-        sessions.load_id
+        cast(sessions.load_id as varchar) as load_id
     from sessions
     inner join identities on sessions.anonymous_id = identities.anonymous_id
 
