@@ -5,7 +5,8 @@ the ad-platform APIs through their emulators up to that day, the first-party exp
 the last day, and time
 
 - the incremental `dbt build` that follows (what the hourly/daily schedule runs), and
-- a `dbt build --full-refresh` of the very same warehouse (a copy),
+- a `dbt build --full-refresh` of the very same warehouse (a copy taken before the incremental build, put back at
+  the same path: another path is another dbt profile, and dbt would parse the whole project again for it only),
 
 then compare every staging, intermediate and mart table of the two warehouses row for row: the incremental models
 must give exactly what a full refresh gives. Both builds are the ledger's first dbt step (the models that do not
@@ -147,15 +148,19 @@ def run(world: Path, on_step: Callable[[str], None] = lambda _: None) -> Transfo
             for source in API_SOURCES:
                 ingest_api(source, start_date=last - timedelta(days=1), end_date=last)
             new_day = ingest_tracker(tracker)
-            full_copy = Path(tmp) / "full" / "warehouse.duckdb"
-            full_copy.parent.mkdir()
-            shutil.copyfile(warehouse, full_copy)
+            before_incremental = Path(tmp) / "before" / "warehouse.duckdb"
+            incremental_result = Path(tmp) / "incremental" / "warehouse.duckdb"
+            before_incremental.parent.mkdir()
+            incremental_result.parent.mkdir()
+            shutil.copyfile(warehouse, before_incremental)
             on_step("incremental dbt build after the new day")
             incremental = _dbt(project_dir, warehouse, dbt_target)
+            shutil.move(warehouse, incremental_result)
+            shutil.move(before_incremental, warehouse)
             on_step("full-refresh dbt build of the same data")
-            full = _dbt(project_dir, full_copy, dbt_target, "--full-refresh")
+            full = _dbt(project_dir, warehouse, dbt_target, "--full-refresh")
             on_step("comparing every staging, intermediate and mart table")
-            compared, different = _different_tables(warehouse, full_copy)
+            compared, different = _different_tables(incremental_result, warehouse)
         finally:
             os.environ.clear()
             os.environ.update(saved)

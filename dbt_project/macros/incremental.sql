@@ -11,23 +11,29 @@
     their rows untouched. -#}
 
 {#- The keys (column `key` of `relation`, a CTE or ref) an incremental run must recompute, see above. `row_key` is
-    the column identifying a row both upstream and in this model; `time_column`/`this_time_column` the event time
-    upstream and in this model. -#}
+    the column identifying a row upstream, `this_row_key` the same in this model (default: the same name; none: a
+    model with no row per upstream row, e.g. one row per key, which uses the load rule alone);
+    `time_column`/`this_time_column` the event time upstream and in this model; `where`, a condition on `relation`'s
+    rows (those the model reads). Pass the ref itself with `where` rather than a wide CTE read again later: the
+    warehouse then reads only the narrow columns the keys need (DuckDB materializes a CTE read more than once, every
+    column of every row). -#}
 {% macro incremental_keys(relation, key, row_key, time_column='event_at', this_time_column=none,
-                          load_column='load_id') -%}
+                          load_column='load_id', where='true', this_row_key=row_key) -%}
     {%- set lookback_start -%}
         select {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours') | int,
                               'max(' ~ (this_time_column or time_column) ~ ')') }}
         from {{ this }}
     {%- endset %}
     select {{ key }} from {{ relation }}
-    where {{ load_column }} > (select coalesce(max({{ load_column }}), '') from {{ this }})
+    where ({{ where }}) and {{ load_column }} > (select coalesce(max({{ load_column }}), '') from {{ this }})
+    {%- if row_key is not none %}
     union
     select {{ key }} from {{ relation }} as upstream
-    where upstream.{{ time_column }} >= ({{ lookback_start }})
+    where ({{ where }}) and upstream.{{ time_column }} >= ({{ lookback_start }})
         and not exists (
             select 1 from {{ this }} as existing
-            where existing.{{ row_key }} = upstream.{{ row_key }}
+            where existing.{{ this_row_key }} = upstream.{{ row_key }}
                 and existing.{{ this_time_column or time_column }} >= ({{ lookback_start }})
         )
+    {%- endif %}
 {%- endmacro %}

@@ -7,29 +7,71 @@
     (`int_click_flooding_sources`): every click of a flooding publisher is flagged. The other rate rules (bursts per
     IP prefix or device, abnormal CTR/CVR) need counts over time and are scored in Python
     (`adledger.analytics.anomalies.fraud`). With var `exclude_suspected_fraud`, `int_conversion_paths` drops the
-    flagged sessions before attribution. -#}
-with events as (
+    flagged sessions before attribution.
+    Incremental per visitor, like int_sessions_classified: a visitor with new or late sessions (macro
+    incremental_keys) has every flagged session recomputed, each from its own events only, and so has a visitor with
+    a session whose publisher's flooding verdict changed since it was stored, so the rows equal a full refresh
+    (after an edit of the datacenter_ip_prefixes or bot_user_agents seed, run with --full-refresh). -#}
+{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+{%- set tagged = 'click_id is not null or utm_source is not null or utm_medium is not null' %}
 
-    select * from {{ ref('int_events_sessionized') }}
+with flooding as (
+
+    select channel, publisher from {{ ref('int_click_flooding_sources') }} where is_click_flooding
 
 ),
 
 sessions as (
 
-    select * from {{ ref('int_sessions_classified') }}
-    where click_id is not null or utm_source is not null or utm_medium is not null
+    select all_sessions.* from {{ ref('int_sessions_classified') }} as all_sessions
+    {%- if is_incremental() %}
+    inner join (
+        {{ incremental_keys(ref('int_sessions_classified'), 'anonymous_id', row_key='session_id',
+                            time_column='session_started_at', where=tagged) }}
+        union
+        {#- visitors with a session whose publisher's flooding verdict is not the one stored with it #}
+        select distinct stored.anonymous_id
+        from {{ this }} as stored
+        left join flooding
+            on stored.channel = flooding.channel
+            and {{ fraud_publisher('stored.channel', 'stored.utm_content', 'stored.utm_campaign') }}
+                = flooding.publisher
+        where stored.is_click_flooding <> (flooding.publisher is not null)
+    ) as recomputed on all_sessions.anonymous_id = recomputed.anonymous_id
+    {%- endif %}
+    where ({{ tagged }})
+
+),
+
+events as (
+
+    select all_events.* from {{ ref('int_events_sessionized') }} as all_events
+    {%- if is_incremental() %}
+    inner join (select distinct anonymous_id from sessions) as recomputed
+        on all_events.anonymous_id = recomputed.anonymous_id
+    {%- endif %}
+
+),
+
+landing_events as (
+
+    select session_id, message_id, device_id from events where is_session_start
 
 ),
 
 landing_context as (
 
-    select events.message_id, events.utm_content, events.ip_prefix, agents.is_bot_user_agent
-    from {{ ref('stg_tracker__events') }} as events
+    {#- only the landings' events: the user-agent flags are grouped for those rows, not for every event -#}
+    select tracked.message_id, tracked.utm_content, tracked.ip_prefix, agents.is_bot_user_agent
+    from {{ ref('stg_tracker__events') }} as tracked
     left join (
         select message_id, max(case when is_bot_user_agent then 1 else 0 end) = 1 as is_bot_user_agent
         from {{ ref('stg_tracker__event_user_agents') }}
+        where message_id in (select message_id from landing_events)
         group by message_id
-    ) as agents on events.message_id = agents.message_id
+    ) as agents on tracked.message_id = agents.message_id
+    where tracked.message_id in (select message_id from landing_events)
 
 ),
 
@@ -39,23 +81,16 @@ datacenters as (
 
 ),
 
-flooding as (
-
-    select channel, publisher from {{ ref('int_click_flooding_sources') }} where is_click_flooding
-
-),
-
 landings as (
 
     select
-        events.session_id,
-        events.device_id,
+        landing_events.session_id,
+        landing_events.device_id,
         landing_context.utm_content,
         landing_context.ip_prefix,
         landing_context.is_bot_user_agent
-    from events
-    inner join landing_context on events.message_id = landing_context.message_id
-    where events.is_session_start
+    from landing_events
+    inner join landing_context on landing_events.message_id = landing_context.message_id
 
 ),
 
@@ -108,7 +143,8 @@ flagged as (
                 <= {{ var('click_injection_max_seconds') }},
             false
         ) as is_click_injection,
-        flooding.publisher is not null as is_click_flooding
+        flooding.publisher is not null as is_click_flooding,
+        sessions.load_id
     from sessions
     left join landings on sessions.session_id = landings.session_id
     left join session_events on sessions.session_id = session_events.session_id

@@ -16,9 +16,13 @@ with all_events as (
 
 events as (
 
-    select * from all_events
-    {% if is_incremental() -%}
-    where anonymous_id in ({{ incremental_keys('all_events', 'anonymous_id', row_key='message_id') }})
+    select all_events.* from all_events
+    {%- if is_incremental() %}
+    {#- a join, not `in (...)`: DuckDB then hashes the few keys, not every event #}
+    inner join (
+        {{ incremental_keys(ref('stg_tracker__events'), 'anonymous_id', row_key='message_id',
+                            where="event_type in ('page', 'track') and anonymous_id is not null") }}
+    ) as recomputed on all_events.anonymous_id = recomputed.anonymous_id
     {%- endif %}
 
 ),

@@ -13,12 +13,12 @@ with all_events as (
 
 events as (
 
-    select * from all_events
-    {% if is_incremental() -%}
-    where anonymous_id in (
-        {{ incremental_keys('all_events', 'anonymous_id', row_key='session_id',
+    select all_events.* from all_events
+    {%- if is_incremental() %}
+    inner join (
+        {{ incremental_keys(ref('int_events_sessionized'), 'anonymous_id', row_key='session_id',
                             this_time_column='session_started_at') }}
-    )
+    ) as recomputed on all_events.anonymous_id = recomputed.anonymous_id
     {%- endif %}
 
 ),
