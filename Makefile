@@ -25,7 +25,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: $(STAMP) system-deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadscope --durations=25 $(PYTEST_ARGS)
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs test-artifacts
