@@ -68,3 +68,11 @@
 {% macro local_date(ts, tz) -%}
     cast(({{ ts }} at time zone {{ tz }}) as date)
 {%- endmacro %}
+
+{#- `at` falls in the attribution lookback of a conversion at `converted_at`: not after it, and at most
+    `attribution_lookback_days` before it. -#}
+{% macro within_attribution_lookback(at, converted_at) -%}
+    {{ at }} <= {{ converted_at }}
+    and {{ at }} >= {{ converted_at }}
+        - {{ dbt.safe_cast("'" ~ var('attribution_lookback_days') ~ " days'", 'interval') }}
+{%- endmacro %}

@@ -33,9 +33,7 @@ joined as (
     from conversions
     inner join touchpoints
         on conversions.person_id = touchpoints.person_id
-        and touchpoints.touched_at <= conversions.converted_at
-        and touchpoints.touched_at >= conversions.converted_at
-            - {{ dbt.safe_cast("'" ~ var('attribution_lookback_days') ~ " days'", 'interval') }}
+        and {{ within_attribution_lookback('touchpoints.touched_at', 'conversions.converted_at') }}
 
 ),
 

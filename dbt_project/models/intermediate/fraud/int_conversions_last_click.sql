@@ -66,9 +66,7 @@ candidates as (
     from orders
     inner join clicks
         on orders.anonymous_id = clicks.anonymous_id
-        and clicks.clicked_at <= orders.converted_at
-        and clicks.clicked_at >= orders.converted_at
-            - {{ dbt.safe_cast("'" ~ var('attribution_lookback_days') ~ " days'", 'interval') }}
+        and {{ within_attribution_lookback('clicks.clicked_at', 'orders.converted_at') }}
 
 ),
 
