@@ -218,6 +218,8 @@ def test_consent_changes_apply_from_their_timestamp(world, events, erased):
     for e in events:
         if e["type"] not in ("page", "track") or not e.get("anonymousId") or e["messageId"] in gone:
             continue
+        if not isinstance(e["timestamp"], str):  # e.g. epoch milliseconds: the contract quarantines the line
+            continue
         own = (((e.get("context") or {}).get("consent") or {}).get("categoryPreferences") or {}).get("analytics")
         at = _ts(e["timestamp"])
         found = [c for c in (_latest(by_anonymous, e["anonymousId"], at), _latest(by_customer, e.get("userId"), at))
