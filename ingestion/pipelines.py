@@ -38,13 +38,18 @@ def destination(cfg: Settings | None = None, duckdb_config: Mapping[str, Any] | 
     return dlt.destinations.duckdb(str(cfg.warehouse))
 
 
+def pipeline_name(source_name: str) -> str:
+    """The name of the dlt pipeline that loads `source_name` (its state folder under `dlt_pipelines/`)."""
+    return f"adledger_{source_name}"
+
+
 def pipeline(source_name: str, cfg: Settings | None = None) -> dlt.Pipeline:
     """The pipeline that loads `source_name` into dataset `raw_<source_name>`; its state lives beside the data.
 
     On DuckDB, the load uses the source's `DUCKDB_LOAD_CONFIG` settings, if any."""
     cfg = cfg or settings()
     return dlt.pipeline(
-        pipeline_name=f"adledger_{source_name}",
+        pipeline_name=pipeline_name(source_name),
         destination=destination(cfg, DUCKDB_LOAD_CONFIG.get(source_name)),
         dataset_name=f"raw_{source_name}",
         pipelines_dir=str(cfg.data_dir / "dlt_pipelines"),
@@ -67,7 +72,7 @@ def load_pending(pipe: dlt.Pipeline) -> None:
     is loaded first. The tracker's events are appended, so its repeated copies of a re-run load job are removed
     after that load and before every run (the crash may have come between the two)."""
     _drop_normalized_leftovers(pipe)
-    if pipe.pipeline_name == "adledger_tracker":
+    if pipe.pipeline_name == pipeline_name("tracker"):
         from ingestion.tracker import drop_double_copies
 
         drop_double_copies(pipe)

@@ -124,7 +124,7 @@ def events(files: List[FileItem], parser: TrackerParser, batch_bytes: int) -> It
     pipe = dlt.current.pipeline()
     # one destination connection per page: a connection per batch grew the process by ~100 MB per batch
     with tempfile.TemporaryDirectory(prefix="adledger-tracker-") as tmp, pipe.sql_client() as client:
-        loaded = _LoadedIds(client, pipe.destination.destination_type.endswith("duckdb"))
+        loaded = _LoadedIds(client, _on_duckdb(pipe))
         for batch in _batches(files, batch_bytes):
             local = [_local_copy(FileItemDict(item), Path(tmp)) for item in batch]
             parsed = parser.parse(local, names=[item["relative_path"] for item in batch], load_id=load_id)
@@ -189,7 +189,7 @@ def drop_double_copies(pipe: dlt.Pipeline) -> int:
             f"select count(*) - count(distinct {EVENT_KEY}) from {events} where _load_id = %s", latest)
         if not repeats:
             return 0
-        row = "rowid" if pipe.destination.destination_type.endswith("duckdb") else "ctid"
+        row = "rowid" if _on_duckdb(pipe) else "ctid"
         client.execute_sql(
             f"delete from {events} where _load_id = %s and {row} in (select {row} from (select {row}, row_number() "
             f"over (partition by {EVENT_KEY} order by {row}) as copy from {events} where _load_id = %s) as copies "
@@ -197,6 +197,10 @@ def drop_double_copies(pipe: dlt.Pipeline) -> int:
         logging.getLogger(__name__).warning(
             "removed %d repeated tracker events of load %s (a load job re-run after a crash)", repeats, latest)
         return int(repeats)
+
+
+def _on_duckdb(pipe: dlt.Pipeline) -> bool:
+    return pipe.destination.destination_type.endswith("duckdb")
 
 
 def _has_table(client, table: str) -> bool:
