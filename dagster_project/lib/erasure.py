@@ -16,6 +16,11 @@ Tables are found by column name, not by a list: every base table in the person-l
 first-party, with dlt's `_staging` copies) and in `staging`, `intermediate`, `marts` and `analytics`. Views hold no
 rows and follow their tables. The request rows themselves stay: they are the record that the request was made.
 
+Another party's records about the subject are pseudonymized instead: the affiliate network's actions
+(`raw_affiliate.actions`) are its commission ledger, and a commission is owed whoever bought, so the row, its amount
+and payout stay and only the shop's order id (`oid`) is blanked (the accounting duty of GDPR Art. 17(3)(b); spend
+stays as it was). A later reload of the action brings the id back, and the resweep blanks it again.
+
 Each identifier is remembered only as a keyed hash (`adledger.privacy.erased_key_hash`, keyed with the e-mail
 salt) in `quality.erased_subjects`. Every later run hashes the distinct identifiers of the raw tables, and rows
 whose identifiers were erased before — brought back by a re-exported file or a re-read tracker file, since dlt's
@@ -38,6 +43,8 @@ REQUESTS = ("raw_first_party", "deletion_requests")
 #: datasets that hold person-level rows (dlt writes `<dataset>_staging` copies while merging)
 PERSON_DATASETS = ("raw_tracker", "raw_first_party")
 LAYERS = ("staging", "intermediate", "marts", "analytics")
+#: datasets of another party's records: identifier column -> kind; a subject's value there is set to NULL, the row stays
+RECORD_DATASETS = {"raw_affiliate": {"oid": "order_id"}}
 OWNER_COLUMNS = ("user_id", "customer_id")
 PERSON_COLUMN = "person_id"
 #: secondary identifier columns and the kind of identifier each holds
@@ -56,6 +63,8 @@ _DDL = (
         request_id varchar not null, subject_hash varchar not null,
         requested_at timestamptz, done_at timestamptz not null, tables_touched varchar[] not null,
         rows_removed varchar not null, rows_removed_total bigint not null)""",
+    # audits written before pseudonymization existed get the column (NULL: nothing was pseudonymized then)
+    f"alter table {AUDIT} add column if not exists rows_pseudonymized varchar",
     f"""create table if not exists {ERASED} (
         kind varchar not null, key_hash varchar not null, request_id varchar not null, erased_at timestamptz not null,
         primary key (kind, key_hash))""",
@@ -81,18 +90,28 @@ class Table:
         return self.schema.startswith("raw_")
 
     @property
+    def is_record(self) -> bool:
+        """Another party's records: the subject's identifiers are blanked, the rows stay."""
+        return self.schema.removesuffix("_staging") in RECORD_DATASETS
+
+    @property
     def owners(self) -> list[str]:
+        if self.is_record:
+            return []
         return [c for c in (*OWNER_COLUMNS, PERSON_COLUMN) if c in self.columns]
 
     @property
     def secondaries(self) -> dict[str, str]:
-        return {c: k for c, k in SECONDARY_COLUMNS.items() if c in self.columns}
+        known = RECORD_DATASETS[self.schema.removesuffix("_staging")] if self.is_record else SECONDARY_COLUMNS
+        return {c: k for c, k in known.items() if c in self.columns}
 
 
 @dataclass
 class ErasureResult:
     #: (request_id, action) → {table: rows removed}
     removed: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    #: (request_id, action) -> {table: rows kept with the subject's identifiers blanked}
+    pseudonymized: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     tables_scanned: int = 0
 
     @property
@@ -112,7 +131,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def person_tables(con: duckdb.DuckDBPyConnection) -> list[Table]:
     """Every base table that can hold a person's rows: it has an owner, secondary or raw-text column."""
-    schemas = [*PERSON_DATASETS, *(f"{d}_staging" for d in PERSON_DATASETS), *LAYERS]
+    raw = (*PERSON_DATASETS, *RECORD_DATASETS)
+    schemas = [*raw, *(f"{d}_staging" for d in raw), *LAYERS]
     rows = con.execute(
         """
         select c.table_schema, c.table_name, list(c.column_name)
@@ -212,7 +232,7 @@ def _load_resurrected(con: duckdb.DuckDBPyConnection, tables: list[Table], salt:
         for column in (c for c in table.owners if c != PERSON_COLUMN):
             values.append(f"select distinct 'user' as kind, {column}::varchar as value from {table.qualified}")
         for column, kind in table.secondaries.items():
-            values.append(f"select distinct '{kind}', {column}::varchar from {table.qualified}")
+            values.append(f"select distinct '{kind}' as kind, {column}::varchar as value from {table.qualified}")
     if not values:
         return
     con.execute(
@@ -249,9 +269,14 @@ def _delete(con: duckdb.DuckDBPyConnection, tables: list[Table], result: Erasure
         counts = con.execute("select request_id, action, count(distinct rid) from _hits group by all").fetchall()
         if not counts:
             continue
-        con.execute(f"delete from {table.qualified} where rowid in (select rid from _hits)")
+        if table.is_record:
+            blank = ", ".join(f"{c} = null" for c in table.secondaries)
+            con.execute(f"update {table.qualified} set {blank} where rowid in (select rid from _hits)")
+        else:
+            con.execute(f"delete from {table.qualified} where rowid in (select rid from _hits)")
+        done = result.pseudonymized if table.is_record else result.removed
         for request_id, action, rows in counts:
-            result.removed.setdefault((request_id, action), {})[table.label] = int(rows)
+            done.setdefault((request_id, action), {})[table.label] = int(rows)
 
 
 def _record(con: duckdb.DuckDBPyConnection, result: ErasureResult, done_at: datetime, salt: str) -> None:
@@ -269,10 +294,13 @@ def _record(con: duckdb.DuckDBPyConnection, result: ErasureResult, done_at: date
     requested = dict(con.execute("select request_id, requested_at from _requests").fetchall())
     for request_id in subjects:
         per_table = result.removed.setdefault((request_id, "erasure"), {})
+        blanked = result.pseudonymized.get((request_id, "erasure"), {})
         con.execute(
-            f"insert into {AUDIT} values (?, ?, ?, ?, ?, ?, ?)",
-            [request_id, subjects[request_id], requested[request_id], done_at, sorted(per_table),
-             json.dumps(dict(sorted(per_table.items()))), sum(per_table.values())],
+            f"insert into {AUDIT} (request_id, subject_hash, requested_at, done_at, tables_touched, rows_removed, "
+            "rows_removed_total, rows_pseudonymized) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [request_id, subjects[request_id], requested[request_id], done_at, sorted({*per_table, *blanked}),
+             json.dumps(dict(sorted(per_table.items()))), sum(per_table.values()),
+             json.dumps(dict(sorted(blanked.items())))],
         )
 
 

@@ -20,8 +20,10 @@ GROUP = "quality"
 ERASURE_AUDIT = dg.AssetKey(["quality", "erasure_audit"])
 ERASED_SUBJECTS = dg.AssetKey(["quality", "erased_subjects"])
 RETENTION_AUDIT = dg.AssetKey(["quality", "retention_audit"])
-#: the raw tables that hold a person's rows (and the requests): the erasure runs after they are loaded
+#: the raw tables that hold a person's rows or name them (the affiliate's actions carry order ids) and the requests:
+#: the erasure runs after they are loaded
 ERASURE_INPUTS = [raw_key("tracker", "events"), raw_key("tracker", "quarantined_rows"),
+                  raw_key("affiliate", "actions"),
                   *(raw_key("first_party", t) for t in ("orders", "order_items", "customers", "consent_changes",
                                                         "deletion_requests"))]
 
@@ -43,7 +45,7 @@ def email_salt() -> str:
     specs=[
         dg.AssetSpec(ERASURE_AUDIT, deps=ERASURE_INPUTS, group_name=GROUP, kinds={"duckdb"},
                      description="One row per deletion request done: request id, hashed subject, tables touched, rows "
-                                 "removed per table, done_at."),
+                                 "removed per table, rows pseudonymized per table, done_at."),
         dg.AssetSpec(ERASED_SUBJECTS, deps=ERASURE_INPUTS, group_name=GROUP, kinds={"duckdb"},
                      description="Keyed hashes of every erased identifier; rows that come back with them (a "
                                  "re-exported or re-read file) are removed again on every run."),
@@ -58,10 +60,12 @@ def privacy_erasure(context: dg.AssetExecutionContext):
         (subjects,) = con.execute("select count(*) from quality.erased_subjects").fetchone()
     context.log.info(f"erasure: {len(result.requests_done)} new request(s), {result.rows_removed} row(s) removed")
     removed = {f"{request}/{action}": tables for (request, action), tables in sorted(result.removed.items())}
+    blanked = {f"{request}/{action}": tables for (request, action), tables in sorted(result.pseudonymized.items())}
     yield dg.MaterializeResult(asset_key=ERASURE_AUDIT, metadata={
         "requests_done": dg.MetadataValue.json(result.requests_done),
         "rows_removed": result.rows_removed,
         "rows_removed_per_request": dg.MetadataValue.json(removed),
+        "rows_pseudonymized_per_request": dg.MetadataValue.json(blanked),
         "tables_scanned": result.tables_scanned,
     })
     yield dg.MaterializeResult(asset_key=ERASED_SUBJECTS, metadata={"identifiers": int(subjects)})

@@ -10,7 +10,8 @@ import pytest
 
 from adledger.privacy import erased_key_hash
 from dagster_project.lib.erasure import erase
-from tests.integration.privacy.warehouse import KEPT, REMOVED, SUBJECT, SUBJECT_EMAIL_HASH, build, everything, remaining
+from tests.integration.privacy.warehouse import (KEPT, PSEUDONYMIZED, REMOVED, SUBJECT, SUBJECT_EMAIL_HASH, build,
+                                                 everything, remaining)
 
 SALT = "test-salt"
 
@@ -28,6 +29,9 @@ def test_the_subjects_rows_go_from_every_layer_and_nobody_elses(con):
     assert result.requests_done == ["dsr_1", "dsr_2"]
     assert result.removed[("dsr_1", "erasure")] == REMOVED
     assert result.removed[("dsr_2", "erasure")] == {}
+    assert result.pseudonymized == {("dsr_1", "erasure"): PSEUDONYMIZED}
+    # the commission ledger keeps its amounts: a payout is owed whoever bought
+    assert con.execute("select sum(payout::decimal(9, 2)) from raw_affiliate.actions").fetchone()[0] == 9
     # the staging view follows its table
     assert {m for (m,) in con.execute("select message_id from staging.stg_tracker__events").fetchall()} == \
         {"e6", "e7", "e8"}
@@ -35,11 +39,12 @@ def test_the_subjects_rows_go_from_every_layer_and_nobody_elses(con):
 
 def test_the_audit_records_what_was_done_without_personal_data(con):
     erase(con, SALT)
-    rows = con.execute("select request_id, subject_hash, tables_touched, rows_removed, rows_removed_total "
-                       "from quality.erasure_audit order by request_id").fetchall()
+    rows = con.execute("select request_id, subject_hash, tables_touched, rows_removed, rows_removed_total, "
+                       "rows_pseudonymized from quality.erasure_audit order by request_id").fetchall()
     assert rows == [
-        ("dsr_1", erased_key_hash("user", SUBJECT, SALT), sorted(REMOVED), json.dumps(REMOVED), sum(REMOVED.values())),
-        ("dsr_2", erased_key_hash("user", "cus_777", SALT), [], "{}", 0),
+        ("dsr_1", erased_key_hash("user", SUBJECT, SALT), sorted({*REMOVED, *PSEUDONYMIZED}), json.dumps(REMOVED),
+         sum(REMOVED.values()), json.dumps(PSEUDONYMIZED)),
+        ("dsr_2", erased_key_hash("user", "cus_777", SALT), [], "{}", 0, "{}"),
     ]
     stored = json.dumps([list(map(str, r)) for r in con.execute(
         "select * from quality.erasure_audit union all by name select * from quality.erased_subjects").fetchall()])
@@ -68,9 +73,12 @@ def test_rows_brought_back_by_a_reload_are_removed_again(con):
     con.execute("insert into raw_tracker.events values "
                 "('e2', '2026-01-01 09:00:00+00', 'a1', null, 'd1', null, null, 'l2'), "
                 "('e9', '2026-01-04 09:00:00+00', 'a9', null, 'd1', null, null, 'l2')")
+    # and the affiliate API restating an action with the shop's order id (dlt's merge replaces the row)
+    con.execute("update raw_affiliate.actions set oid = 'o1' where id = 'act1'")
     result = erase(con, SALT)
     assert result.requests_done == []
     assert result.removed == {("dsr_1", "resweep"): {"raw_first_party.customers": 1, "raw_tracker.events": 2}}
+    assert result.pseudonymized == {("dsr_1", "resweep"): {"raw_affiliate.actions": 1}}
     assert remaining(con) == {table: kept for table, (_, kept) in KEPT.items()}
     # the audit keeps one row per request: a resweep is reported, not audited again
     audit = con.execute("select request_id, rows_removed_total from quality.erasure_audit order by 1").fetchall()

@@ -3,7 +3,8 @@ and rows of other people next to theirs, for the erasure tests.
 
 Subject cus_001: e1 (logged in on device d1, order o1), e2 (anonymous on a1 before logging in), e3 (device d2,
 identifies with the subject's e-mail hash), e4 (a2 again, anonymous), e5 (another cookie a3 on device d1). Other
-people: e6 (cus_009 logged in on the subject's a1/d1: a shared device), e7 (cus_002), e8 (anonymous a5).
+people: e6 (cus_009 logged in on the subject's a1/d1: a shared device), e7 (cus_002), e8 (anonymous a5). The affiliate
+network credited orders o1 and o3 (the subject's) and o2: its actions stay, with the subject's order ids blanked.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ SUBJECT_EMAIL_HASH = "h_001"
 _SQL = """
 create schema raw_tracker; create schema raw_tracker_staging; create schema raw_first_party;
 create schema staging; create schema intermediate; create schema marts; create schema analytics;
+create schema raw_affiliate;
 
 create table raw_tracker.events (message_id varchar, event_at timestamptz, anonymous_id varchar, user_id varchar,
                                  device_id varchar, email_hash varchar, order_id varchar, _load_id varchar);
@@ -52,6 +54,9 @@ insert into raw_first_party.deletion_requests values
   ('dsr_1', 'cus_001', 'h_001', '2026-01-05 00:00:00+00', 'erasure'),
   ('dsr_2', 'cus_777', 'h_777', '2026-01-05 00:00:00+00', 'erasure');
 
+create table raw_affiliate.actions (id varchar, oid varchar, payout varchar, _dlt_id varchar);
+insert into raw_affiliate.actions values ('act1', 'o1', '1.50', 'x1'), ('act2', 'o2', '3.00', 'x2'),
+                                         ('act3', 'o3', '4.50', 'x3');
 create view staging.stg_tracker__events as select * from raw_tracker.events;
 create table intermediate.int_identities_stitched (anonymous_id varchar, person_id varchar, user_id varchar);
 insert into intermediate.int_identities_stitched values ('a1', 'user:cus_001', 'cus_001'),
@@ -86,6 +91,7 @@ KEPT = {
     "marts.fct_conversions": ("order_id", {"o2"}),
     "marts.mart_channel_daily": ("channel", {"direct"}),
     "analytics.attribution_credits": ("order_id", {"o2"}),
+    "raw_affiliate.actions": ("id || ':' || coalesce(oid, '-')", {"act1:-", "act2:o2", "act3:-"}),
 }
 #: what dsr_1 removes, per table
 REMOVED = {
@@ -102,6 +108,8 @@ REMOVED = {
     "raw_tracker.quarantined_rows": 1,
     "raw_tracker_staging.events": 1,
 }
+#: what dsr_1 keeps with the subject's identifiers blanked, per table
+PSEUDONYMIZED = {"raw_affiliate.actions": 2}
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
