@@ -18,7 +18,7 @@ import pytest
 
 from adledger.config import settings
 from dagster_project.lib.publish import read_meta
-from tests.fixtures.pipeline import pipeline_environment
+from tests.fixtures.pipeline import WorldPipeline, copy_of_shared_run, pipeline_environment
 from tests.fixtures.tracker_logs import write_tracker_logs
 
 pytestmark = pytest.mark.slow
@@ -33,15 +33,14 @@ class Pipeline:
 
 
 @pytest.fixture(scope="module")
-def pipeline(emulator_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    from adledger.demo import materialize
-
+def pipeline(_shared_world_run: WorldPipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A copy of the session's whole run, reading the tracker files from the module's own copy of them (with their
+    modification times, so the tracker's cursor sees only the files the tests add)."""
     root = tmp_path_factory.mktemp("published")
-    tracker = root / "tracker"
-    shutil.copytree(emulator_world / "tracker", tracker)
-    with pipeline_environment(emulator_world, root / "data"):
+    tracker = Path(shutil.copytree(_shared_world_run.world / "tracker", root / "tracker"))
+    with pipeline_environment(_shared_world_run.world, copy_of_shared_run(_shared_world_run, root)):
         os.environ["SOURCES__TRACKER__PATH"] = str(tracker)  # restored by pipeline_environment
-        yield Pipeline(tracker=tracker, first=materialize())
+        yield Pipeline(tracker=tracker, first=_shared_world_run.summary)
 
 
 def _marts() -> dict[str, list]:
