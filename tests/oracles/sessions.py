@@ -24,8 +24,12 @@ def _valid(e: object) -> bool:
     if not isinstance(e, dict) or not e.get("messageId") or e.get("type") not in (
             "page", "track", "identify", "screen", "alias", "group"):
         return False
+    # ISO 8601 text only, as the event contract says: Python would also read an epoch-milliseconds number such as
+    # 1758111141025 as a date in 1758, which the contract quarantines
+    if not isinstance(e.get("timestamp"), str):
+        return False
     try:
-        datetime.fromisoformat(str(e.get("timestamp")).replace("Z", "+00:00"))
+        datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00"))
     except ValueError:
         return False
     if not (e.get("anonymousId") or e.get("userId")):
