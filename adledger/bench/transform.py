@@ -110,15 +110,23 @@ def _dbt(project_dir: Path, warehouse: Path, target: Path, *args: str) -> DbtBui
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{proc.stdout[-4000:]}")
-    results = json.loads((target / "run_results.json").read_text())
+    elapsed, node_seconds, node_counts = node_times(target / "run_results.json")
+    return DbtBuild(seconds=seconds, nodes_elapsed=elapsed, node_seconds=node_seconds, node_counts=node_counts,
+                    load_before=load_before, load_after=os.getloadavg()[0])
+
+
+def node_times(run_results: Path) -> tuple[float, dict[str, float], dict[str, int]]:
+    """From dbt's `run_results.json` artifact (https://docs.getdbt.com/reference/artifacts/run-results-json): the
+    elapsed seconds of the run, and the summed `execution_time` seconds and the count of nodes per resource type
+    (the first part of a node's `unique_id`: model, seed, test, snapshot, unit_test)."""
+    results = json.loads(run_results.read_text())
     node_seconds: dict[str, float] = {}
     node_counts: dict[str, int] = {}
     for node in results["results"]:
         kind = node["unique_id"].split(".", 1)[0]
         node_seconds[kind] = node_seconds.get(kind, 0.0) + node["execution_time"]
         node_counts[kind] = node_counts.get(kind, 0) + 1
-    return DbtBuild(seconds=seconds, nodes_elapsed=results["elapsed_time"], node_seconds=node_seconds,
-                    node_counts=node_counts, load_before=load_before, load_after=os.getloadavg()[0])
+    return float(results["elapsed_time"]), node_seconds, node_counts
 
 
 def link_tracker_days(tracker: Path, into: Path, days: set[str], copy: bool = False) -> int:
