@@ -31,7 +31,7 @@ def test_node_times_sums_execution_time_per_resource_type(tmp_path: Path) -> Non
 
 
 def _build(seconds: float, elapsed: float) -> DbtBuild:
-    return DbtBuild(seconds=seconds, nodes_elapsed=elapsed, node_seconds={}, node_counts={}, load_before=1.0,
+    return DbtBuild(seconds=seconds, cpu_seconds=seconds / 2, nodes_elapsed=elapsed, node_seconds={}, node_counts={}, load_before=1.0,
                     load_after=1.0)
 
 
@@ -41,5 +41,6 @@ def test_ratios_and_startup() -> None:
                            tables_compared=3)
     assert bench.ratio == pytest.approx(0.25)
     assert bench.floor_ratio == pytest.approx(5.0 / 24.0)
+    assert bench.cpu_ratio == pytest.approx(3.0 / 12.0)
     assert bench.incremental.startup_seconds == pytest.approx(4.0)
     assert (bench.first_build_seconds, bench.incremental_seconds, bench.full_seconds) == (20.0, 6.0, 24.0)
