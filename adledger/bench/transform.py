@@ -9,13 +9,20 @@ the last day, and time
   the same path: another path is another dbt profile, and dbt would parse the whole project again for it only),
 
 then compare every staging, intermediate and mart table of the two warehouses row for row: the incremental models
-must give exactly what a full refresh gives. Both builds are the ledger's first dbt step (the models that do not
-read the Python analytics' outputs) with its data tests; dbt unit tests are left out of both (they test the SQL, not
-the data, and belong to CI).
+must give exactly what a full refresh gives. After the incremental build, one more `dbt build` with no new data at
+all measures the floor of an incremental build: dbt's process start-up and partial parse, and its cost per node
+(every view, seed and data test runs whatever the data). Each build's time is split into dbt's start-up (the
+command's wall time minus the elapsed time dbt reports for running the nodes) and its nodes (`run_results.json`:
+elapsed, and the summed execution time of models, seeds and tests), with its CPU seconds and the 1-minute load
+average before and after. The builds run the ledger's first dbt step (the models that do not read the Python
+analytics' outputs) with its data tests; dbt unit tests are left out of all of them (they test the SQL, not the
+data, and belong to CI). The no-new-data build runs on the incremental result before the comparison, so the
+comparison also shows that a rerun changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -34,38 +41,111 @@ COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 
 
 @dataclass
+class DbtBuild:
+    """One timed `dbt build`: wall seconds of the command, its CPU seconds (user + system of the dbt process and its
+    DuckDB threads: a busy machine stretches wall time, hardly CPU time), dbt's own elapsed seconds for the nodes
+    (`run_results.json`), summed execution seconds and counts per resource type (model, seed, test), and the
+    1-minute load average before and after (the machine may be shared)."""
+
+    seconds: float
+    cpu_seconds: float
+    nodes_elapsed: float
+    node_seconds: dict[str, float]
+    node_counts: dict[str, int]
+    load_before: float
+    load_after: float
+
+    @property
+    def startup_seconds(self) -> float:
+        """Seconds outside the nodes: Python and dbt start-up, partial parse, artifacts."""
+        return self.seconds - self.nodes_elapsed
+
+
+@dataclass
 class TransformBench:
     events: int
     days: int
-    first_build_seconds: float
-    incremental_seconds: float
-    full_seconds: float
+    first_build: DbtBuild
+    incremental: DbtBuild
+    no_new_data: DbtBuild
+    full: DbtBuild
     new_day_events: int
     tables_compared: int
     tables_different: list[str] = field(default_factory=list)
+
+    @property
+    def first_build_seconds(self) -> float:
+        """Wall seconds of the first build (every day but the last, from scratch)."""
+        return self.first_build.seconds
+
+    @property
+    def incremental_seconds(self) -> float:
+        """Wall seconds of the incremental build after the new day."""
+        return self.incremental.seconds
+
+    @property
+    def full_seconds(self) -> float:
+        """Wall seconds of the full-refresh build of the same data."""
+        return self.full.seconds
 
     @property
     def ratio(self) -> float:
         """Incremental build time over full build time of the same data (goal: < 0.25)."""
         return self.incremental_seconds / self.full_seconds
 
+    @property
+    def cpu_ratio(self) -> float:
+        """The same ratio in CPU seconds of the two dbt processes (less sensitive to other jobs on the machine)."""
+        return self.incremental.cpu_seconds / self.full.cpu_seconds
 
-def _dbt(project_dir: Path, warehouse: Path, target: Path, *args: str) -> float:
+    @property
+    def floor_ratio(self) -> float:
+        """A build with no new data over the full build: no incremental model can bring the ratio below this."""
+        return self.no_new_data.seconds / self.full_seconds
+
+
+def _dbt(project_dir: Path, warehouse: Path, target: Path, *args: str) -> DbtBuild:
     """Run `dbt build` on `warehouse` with dbt's artifacts in `target` (kept between builds, so dbt parses the
-    project partially, as a scheduled run does); return the wall time in seconds (raises with dbt's output on
-    failure)."""
+    project partially, as a scheduled run does); return its timing (raises with dbt's output on failure)."""
 
     env = {**os.environ, "ADLEDGER_DBT_DUCKDB_PATH": str(warehouse), "ADLEDGER_DBT_TARGET": "duckdb"}
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt) if dbt.exists() else "dbt", "build", "--project-dir", str(project_dir), "--profiles-dir",
                str(project_dir), "--target", "duckdb", "--exclude", *EXCLUDE,
                "--target-path", str(target), *args]
+    load_before = os.getloadavg()[0]
+    cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     seconds = time.perf_counter() - started
+    cpu_seconds = _children_cpu_seconds() - cpu_before
     if proc.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{proc.stdout[-4000:]}")
-    return seconds
+    elapsed, node_seconds, node_counts = node_times(target / "run_results.json")
+    return DbtBuild(seconds=seconds, cpu_seconds=cpu_seconds, nodes_elapsed=elapsed, node_seconds=node_seconds,
+                    node_counts=node_counts, load_before=load_before, load_after=os.getloadavg()[0])
+
+
+def _children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's finished child processes (the dbt commands)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def node_times(run_results: Path) -> tuple[float, dict[str, float], dict[str, int]]:
+    """From dbt's `run_results.json` artifact (https://docs.getdbt.com/reference/artifacts/run-results-json): the
+    elapsed seconds of the run, and the summed `execution_time` seconds and the count of nodes per resource type
+    (the first part of a node's `unique_id`: model, seed, test, snapshot, unit_test)."""
+    results = json.loads(run_results.read_text())
+    node_seconds: dict[str, float] = {}
+    node_counts: dict[str, int] = {}
+    for node in results["results"]:
+        kind = node["unique_id"].split(".", 1)[0]
+        node_seconds[kind] = node_seconds.get(kind, 0.0) + node["execution_time"]
+        node_counts[kind] = node_counts.get(kind, 0) + 1
+    return float(results["elapsed_time"]), node_seconds, node_counts
 
 
 def link_tracker_days(tracker: Path, into: Path, days: set[str], copy: bool = False) -> int:
@@ -155,6 +235,8 @@ def run(world: Path, on_step: Callable[[str], None] = lambda _: None) -> Transfo
             shutil.copyfile(warehouse, before_incremental)
             on_step("incremental dbt build after the new day")
             incremental = _dbt(project_dir, warehouse, dbt_target)
+            on_step("dbt build with no new data (the floor of an incremental build)")
+            no_new_data = _dbt(project_dir, warehouse, dbt_target)
             shutil.move(warehouse, incremental_result)
             shutil.move(before_incremental, warehouse)
             on_step("full-refresh dbt build of the same data")
@@ -165,5 +247,5 @@ def run(world: Path, on_step: Callable[[str], None] = lambda _: None) -> Transfo
             os.environ.clear()
             os.environ.update(saved)
     return TransformBench(events=loaded.rows_valid + new_day.rows_valid, days=int(manifest.days),
-                          first_build_seconds=first_build, incremental_seconds=incremental, full_seconds=full,
+                          first_build=first_build, incremental=incremental, no_new_data=no_new_data, full=full,
                           new_day_events=new_day.rows_valid, tables_compared=compared, tables_different=different)
