@@ -43,7 +43,7 @@ REQUESTS = ("raw_first_party", "deletion_requests")
 #: datasets that hold person-level rows (dlt writes `<dataset>_staging` copies while merging)
 PERSON_DATASETS = ("raw_tracker", "raw_first_party")
 LAYERS = ("staging", "intermediate", "marts", "analytics")
-#: datasets of another party's records: identifier column -> kind; a subject's value there is set to NULL, the row stays
+#: datasets of another party's records (identifier column → kind): a subject's value is set to NULL, the row stays
 RECORD_DATASETS = {"raw_affiliate": {"oid": "order_id"}}
 OWNER_COLUMNS = ("user_id", "customer_id")
 PERSON_COLUMN = "person_id"
@@ -90,9 +90,14 @@ class Table:
         return self.schema.startswith("raw_")
 
     @property
+    def dataset(self) -> str:
+        """The dlt dataset the table belongs to (`raw_x` for dlt's `raw_x_staging` copies too)."""
+        return self.schema.removesuffix("_staging")
+
+    @property
     def is_record(self) -> bool:
         """Another party's records: the subject's identifiers are blanked, the rows stay."""
-        return self.schema.removesuffix("_staging") in RECORD_DATASETS
+        return self.dataset in RECORD_DATASETS
 
     @property
     def owners(self) -> list[str]:
@@ -102,7 +107,7 @@ class Table:
 
     @property
     def secondaries(self) -> dict[str, str]:
-        known = RECORD_DATASETS[self.schema.removesuffix("_staging")] if self.is_record else SECONDARY_COLUMNS
+        known = RECORD_DATASETS[self.dataset] if self.is_record else SECONDARY_COLUMNS
         return {c: k for c, k in known.items() if c in self.columns}
 
 
@@ -110,7 +115,7 @@ class Table:
 class ErasureResult:
     #: (request_id, action) → {table: rows removed}
     removed: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
-    #: (request_id, action) -> {table: rows kept with the subject's identifiers blanked}
+    #: (request_id, action) → {table: rows kept with the subject's identifiers blanked}
     pseudonymized: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     tables_scanned: int = 0
 
