@@ -143,8 +143,8 @@ def test_erased_subjects_are_gone_from_every_layer_the_snapshot_and_the_exports(
 def test_each_request_has_one_audit_row_without_personal_data(world, erased, identifiers):
     customers = Counter(c["customer_id"] for c in _csv(world, "customers"))
     orders = _csv(world, "orders")
-    credited = Counter(o for (o,) in duckdb.execute("select order_id from read_parquet(?)",
-                                                      [str(world / "platforms" / "affiliate_actions.parquet")]).fetchall())
+    actions = world / "platforms" / "affiliate_actions.parquet"
+    credited = Counter(o for (o,) in duckdb.execute("select order_id from read_parquet(?)", [str(actions)]).fetchall())
     expected = {}
     for request in deletion_requests(world):
         customer, email = request["customer_id"], request["email"]
@@ -226,8 +226,6 @@ def test_consent_changes_apply_from_their_timestamp(world, events, erased):
     expected, after_a_change = {}, 0
     for e in events:
         if e["type"] not in ("page", "track") or not e.get("anonymousId") or e["messageId"] in gone:
-            continue
-        if not isinstance(e["timestamp"], str):  # e.g. epoch milliseconds: the contract quarantines the line
             continue
         own = (((e.get("context") or {}).get("consent") or {}).get("categoryPreferences") or {}).get("analytics")
         at = _ts(e["timestamp"])
